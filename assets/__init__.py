@@ -1,0 +1,1 @@
+"""Dagster assets by stage: ingest → staged → indicators → factors → index → publish."""

@@ -1,0 +1,1 @@
+"""Assets of the factors stage (Dagster group `factors`)."""

@@ -1,0 +1,1 @@
+"""Assets of the index stage (Dagster group `index`)."""

@@ -1,0 +1,1 @@
+"""Assets of the indicators stage (Dagster group `indicators`)."""

@@ -1,0 +1,1 @@
+"""Assets of the ingest stage (Dagster group `ingest`)."""

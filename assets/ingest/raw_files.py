@@ -1,0 +1,84 @@
+"""Factory for ingest assets: fetch a dataset's source files and record them in `raw_<dataset>`.
+
+The table lists, per partition, each file's local path, official URL, checksum, size and fetch time,
+so every published number can be traced back to the file it came from.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from pipeline import dictionary
+from pipeline.errors import SourceUnavailableError
+from pipeline.resources import SourceResource
+from pipeline.sources import SourceFile, source_files_frame
+from pipeline.warehouse import WarehouseResource, replace_rows, transaction
+
+RAW_DDL = """CREATE TABLE IF NOT EXISTS "{table}"(
+    partition_key VARCHAR, dataset VARCHAR, product VARCHAR, period VARCHAR, path VARCHAR,
+    official_name VARCHAR, url VARCHAR, sha256 VARCHAR, bytes BIGINT, fetched_at VARCHAR, origin VARCHAR)"""
+
+Resolver = Callable[[SourceResource, str | None], list[SourceFile]]
+
+
+def raw_files_asset(
+    dataset: str,
+    resolve: Resolver,
+    *,
+    partitions_def: dg.PartitionsDefinition | None = None,
+    description: str,
+) -> dg.AssetsDefinition:
+    """An ingest asset named `raw_<dataset>` that fetches files via `resolve(source, partition_key)`."""
+    table = f"raw_{dataset}"
+    doc = dictionary.table("raw_files")
+
+    @dg.asset(
+        name=table,
+        group_name="ingest",
+        partitions_def=partitions_def,
+        description=description,
+        kinds={"python", "duckdb"},
+        metadata=doc.dagster_metadata(),
+    )
+    def _asset(
+        context: dg.AssetExecutionContext, source: SourceResource, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        key = context.partition_key if context.has_partition_key else None
+        files = resolve(source, key)
+        frame = source_files_frame(files).with_columns(partition_key=pl.lit(key or ""))
+        with warehouse.get_connection() as con, transaction(con):
+            replace_rows(con, table, frame, "partition_key = ?", [key or ""], ddl=RAW_DDL.format(table=table))
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(files),
+                "source_mode": source.mode,
+                "files": dg.MetadataValue.md(
+                    "\n".join(
+                        f"- `{f.official_name}` ({f.bytes:,} bytes, sha256 `{f.sha256[:12]}…`, {f.origin}) from {f.url}"
+                        for f in files
+                    )
+                ),
+            }
+        )
+
+    return _asset
+
+
+def recorded_files(con: duckdb.DuckDBPyConnection, dataset: str, partition_key: str | None) -> list[SourceFile]:
+    """The files the ingest asset fetched for this partition (what a staged asset should parse)."""
+    table = f"raw_{dataset}"
+    try:
+        rows = con.sql(
+            f'SELECT * EXCLUDE (partition_key) FROM "{table}" WHERE partition_key = ? ORDER BY product, period',
+            params=[partition_key or ""],
+        ).pl()
+    except duckdb.CatalogException:
+        rows = pl.DataFrame()
+    if rows.is_empty():
+        raise SourceUnavailableError(
+            f"{table} has no files for partition {partition_key or '(unpartitioned)'}: materialise {table} first"
+        )
+    return [SourceFile(**{**row, "path": Path(row["path"])}) for row in rows.iter_rows(named=True)]

@@ -1,0 +1,1 @@
+"""Assets of the publish stage (Dagster group `publish`)."""

@@ -1,0 +1,191 @@
+"""Build the researcher-facing DuckDB file and swap it into place atomically.
+
+The file is built beside the target under a temporary name, checked against the documented contract,
+and only then renamed over the last good file, so a reader never sees a half-built database and a
+failed run leaves the previous file untouched.
+"""
+
+import os
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from assets.publish.gate import verify_file
+from pipeline import dictionary
+from pipeline.errors import PublicationBlockedError
+from pipeline.incremental import code_fingerprint, fingerprint, is_current, mark_built, upstream_fingerprint
+from pipeline.resources import PublishTargetResource, SourceResource
+from pipeline.warehouse import WarehouseResource, sql_file, table_exists, transaction
+
+BUILT_HERE = ("data_dictionary", "data_tables", "build_info")
+STALE_TEMP_SECONDS = 3600
+
+
+def source_tables() -> list[str]:
+    """Published tables that assets of earlier stages write to the warehouse."""
+    return [doc.name for doc in dictionary.published_tables() if doc.name not in BUILT_HERE]
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        name
+        for (name,) in con.sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_name LIKE 'raw\\_%' ESCAPE '\\' ORDER BY 1"
+        ).fetchall()
+    ]
+
+
+def build_database(con: duckdb.DuckDBPyConnection, target: Path, source_mode: str) -> dict[str, int]:
+    """Write every published table, ordered by its primary key, into a new file at `target`."""
+    con.execute(f"ATTACH {_quote(str(target))} AS pub")
+    try:
+        counts: dict[str, int] = {}
+        for name in source_tables():
+            doc = dictionary.table(name)
+            order = ", ".join(f'"{k}"' for k in doc.primary_key) or "ALL"
+            columns = ", ".join(f'"{c}"' for c in doc.columns)
+            con.execute(f'CREATE TABLE pub."{name}" AS SELECT {columns} FROM main."{name}" ORDER BY {order}')
+            counts[name] = con.sql(f'SELECT count(*) FROM pub."{name}"').fetchall()[0][0]
+
+        raw = _raw_tables(con)
+        files_sql = " UNION ALL ".join(f'SELECT * EXCLUDE (partition_key, path) FROM main."{t}"' for t in raw)
+        con.execute(
+            "CREATE TABLE pub.build_info AS SELECT ?::TIMESTAMP AS built_at, ? AS code_version, "
+            "? AS code_fingerprint, ? AS source_mode, dataset, product, period, official_name, url, sha256, "
+            f"bytes, fetched_at, origin FROM ({files_sql or 'SELECT NULL AS dataset LIMIT 0'}) "
+            "GROUP BY ALL ORDER BY dataset, product, period",
+            [
+                datetime.now(UTC).replace(tzinfo=None),
+                version("nhs-change-readiness"),
+                code_fingerprint(),
+                source_mode,
+            ],
+        )
+        counts["build_info"] = con.sql("SELECT count(*) FROM pub.build_info").fetchall()[0][0]
+
+        con.execute(sql_file(__file__, "views.sql").replace("{db}", "pub"))
+        _write_dictionary(con, counts)
+        con.execute("CHECKPOINT pub")
+    finally:
+        con.execute("DETACH pub")
+    return counts
+
+
+def _write_dictionary(con: duckdb.DuckDBPyConnection, counts: dict[str, int]) -> None:
+    con.execute(
+        "CREATE TABLE pub.data_dictionary(table_name VARCHAR, column_name VARCHAR, data_type VARCHAR, "
+        "description VARCHAR)"
+    )
+    con.execute(
+        "CREATE TABLE pub.data_tables(table_name VARCHAR, description VARCHAR, grain VARCHAR, "
+        "primary_key VARCHAR, row_count BIGINT)"
+    )
+    counts["data_dictionary"] = sum(len(d.columns) for d in dictionary.published_tables())
+    counts["data_tables"] = len(dictionary.published_tables())
+    for doc in dictionary.published_tables():
+        types = dict(
+            con.sql(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_catalog = 'pub' AND table_name = ?",
+                params=[doc.name],
+            ).fetchall()
+        )
+        con.executemany(
+            "INSERT INTO pub.data_dictionary VALUES (?, ?, ?, ?)",
+            [(doc.name, col, types.get(col), text) for col, text in doc.columns.items()],
+        )
+        con.execute(
+            "INSERT INTO pub.data_tables VALUES (?, ?, ?, ?, ?)",
+            [doc.name, doc.description, doc.grain, ", ".join(doc.primary_key), counts.get(doc.name)],
+        )
+        con.execute(f'COMMENT ON TABLE pub."{doc.name}" IS {_quote(doc.description)}')
+        for col, text in doc.columns.items():
+            con.execute(f'COMMENT ON COLUMN pub."{doc.name}"."{col}" IS {_quote(text)}')
+
+
+def _remove_stale_temps(directory: Path, name: str) -> None:
+    """Temp files left by a killed run; a live run's temp file is younger than any build takes."""
+    for stale in directory.glob(f".{name}.tmp-*"):
+        if time.time() - stale.stat().st_mtime > STALE_TEMP_SECONDS or not _pid_alive(stale):
+            stale.unlink(missing_ok=True)
+
+
+def _pid_alive(temp: Path) -> bool:
+    try:
+        os.kill(int(temp.name.rsplit("-", 1)[1].split(".")[0]), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def publish_atomically(con: duckdb.DuckDBPyConnection, target: Path, source_mode: str) -> dict[str, int]:
+    """Build into a temp file beside `target`, verify it, then rename it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(target.parent, target.name)
+    temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    temp.unlink(missing_ok=True)
+    try:
+        counts = build_database(con, temp, source_mode)
+        problems = verify_file(temp)
+        if problems:
+            raise PublicationBlockedError(
+                "the new build breaks the published contract, so the last good file was kept: " + "; ".join(problems)
+            )
+        with temp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+        directory = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    finally:
+        temp.unlink(missing_ok=True)
+        temp.with_name(temp.name + ".wal").unlink(missing_ok=True)
+    return counts
+
+
+@dg.asset(
+    group_name="publish",
+    deps=[dg.AssetKey(name) for name in source_tables()],
+    kinds={"duckdb"},
+    description=(
+        "The researcher-facing DuckDB file data/published/nhs_change_readiness.duckdb: every published table, "
+        "the data dictionary and build_info, built in a temporary file and renamed into place atomically."
+    ),
+)
+def published_database(
+    warehouse: WarehouseResource, source: SourceResource, publish_target: PublishTargetResource
+) -> dg.MaterializeResult:
+    target = publish_target.database_path
+    with warehouse.get_connection() as con:
+        fp = fingerprint(
+            "published_database", upstream_fingerprint(con, source_tables() + _raw_tables(con)), source.mode
+        )
+        fresh = target.exists() and is_current(con, "published_database", None, fp) and not verify_file(target)
+        if not fresh:
+            missing = [t for t in source_tables() if not table_exists(con, t)]
+            if missing:
+                raise PublicationBlockedError(f"tables {missing} have not been built; the last good file was kept")
+            counts = publish_atomically(con, target, source.mode)
+            with transaction(con):
+                mark_built(con, "published_database", None, fp)
+    metadata = {
+        "path": dg.MetadataValue.path(str(target)),
+        "bytes": target.stat().st_size,
+        "reused_unchanged_inputs": fresh,
+    }
+    if not fresh:
+        metadata["tables"] = dg.MetadataValue.json(counts)
+    return dg.MaterializeResult(metadata=metadata)

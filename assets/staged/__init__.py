@@ -1,0 +1,1 @@
+"""Assets of the staged stage (Dagster group `staged`)."""

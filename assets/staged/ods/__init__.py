@@ -1,0 +1,1 @@
+"""ODS reference data."""

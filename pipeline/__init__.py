@@ -1,0 +1,1 @@
+"""nhs-change-readiness: Dagster definitions, resources, schedules and the command line."""

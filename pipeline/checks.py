@@ -1,0 +1,76 @@
+"""Factories for the asset checks every staged table gets."""
+
+import dagster as dg
+
+from pipeline import dictionary
+from pipeline.warehouse import WarehouseResource, table_exists
+
+
+def _partition_filter(
+    context: dg.AssetCheckExecutionContext, column: str | None, sql_type: str
+) -> tuple[str, list[str]]:
+    if column is None or not context.has_partition_key_range:
+        return "TRUE", []
+    rng = context.partition_key_range
+    return f'"{column}" BETWEEN CAST(? AS {sql_type}) AND CAST(? AS {sql_type})', [rng.start, rng.end]
+
+
+def gx_check(
+    asset: dg.AssetsDefinition | dg.AssetKey | str,
+    *,
+    table: str | None = None,
+    suite: str | None = None,
+    partition_column: str | None = None,
+    partition_sql_type: str = "VARCHAR",
+    blocking: bool = True,
+) -> dg.AssetChecksDefinition:
+    """A blocking check that validates the asset's table (only the partitions being materialised)
+    against expectations/<suite>.json and names the failing rows by their primary key."""
+    asset_key = asset.key if isinstance(asset, dg.AssetsDefinition) else dg.AssetKey.from_coercible(asset)
+    table_name = table or asset_key.path[-1]
+    suite_name = suite or table_name
+
+    @dg.asset_check(
+        asset=asset_key,
+        name=f"{suite_name}_expectations",
+        blocking=blocking,
+        description=f"Great Expectations suite expectations/{suite_name}.json on table {table_name}.",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        from pipeline.gx_validate import validate_frame  # lazy: GX takes ~2 s to import
+
+        where, params = _partition_filter(context, partition_column, partition_sql_type)
+        with warehouse.get_connection() as con:
+            if not table_exists(con, table_name):
+                return dg.AssetCheckResult(
+                    passed=False, description=f"table {table_name} does not exist in the warehouse"
+                )
+            frame = con.sql(f'SELECT * FROM "{table_name}" WHERE {where}', params=params).df()
+        keys = list(dictionary.table(table_name).primary_key) if table_name in dictionary.all_tables() else []
+        result = validate_frame(frame, suite_name, keys)
+        failures = [f.describe() for f in result.failures]
+        return dg.AssetCheckResult(
+            passed=result.passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=("; ".join(failures) if failures else f"all {result.evaluated} expectations passed"),
+            metadata={
+                "suite": f"expectations/{suite_name}.json",
+                "rows_validated": len(frame),
+                "expectations_evaluated": result.evaluated,
+                "expectations_failed": len(result.failures),
+                "failures": dg.MetadataValue.json(
+                    [
+                        {
+                            "expectation": f.expectation,
+                            "column": f.column,
+                            "severity": f.severity,
+                            "unexpected_count": f.unexpected_count,
+                            "rows": f.rows,
+                        }
+                        for f in result.failures
+                    ]
+                ),
+            },
+        )
+
+    return _check

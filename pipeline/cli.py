@@ -1,0 +1,150 @@
+"""The `nhs-readiness` command line."""
+
+import argparse
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from pipeline import settings
+
+EPILOG = textwrap.dedent(
+    """\
+    examples:
+      nhs-readiness run                          # whole pipeline on the bundled real-data snapshot (offline)
+      nhs-readiness run --years 2023-2024        # only these survey years
+      nhs-readiness run --source web             # download the newest files from the official publishers
+      nhs-readiness query "SELECT count(*) FROM staff_survey_items"
+      nhs-readiness query "FROM data_dictionary WHERE table_name = 'organisations'" --format csv
+
+    files (override with environment variables):
+      published   data/published/nhs_change_readiness.duckdb   NHS_READINESS_PUBLISHED_DIR
+      warehouse   data/work/warehouse.duckdb                    NHS_READINESS_WAREHOUSE
+      raw cache   data/raw/                                     NHS_READINESS_RAW_DIR
+    """
+)
+
+
+def parse_years(text: str) -> set[int]:
+    """'2024', '2021-2024' or '2021,2023' → set of years."""
+    years: set[int] = set()
+    try:
+        for part in text.split(","):
+            start, _, end = part.strip().partition("-")
+            years.update(range(int(start), int(end or start) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year list such as 2024, 2021-2024 or 2021,2023") from None
+    return years
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nhs-readiness",
+        description=(
+            "Change readiness of NHS trusts in England from public data: NHS Staff Survey, performance and "
+            "workforce datasets, scored against the Health Foundation's seven success factors for change."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="materialise every asset in this process and publish the DuckDB file",
+        description=(
+            "Materialise every asset in this process (one progress line per asset), then publish "
+            "data/published/nhs_change_readiness.duckdb atomically. On failure nothing published changes "
+            "and the exit status is non-zero. Unchanged inputs are reused, so a rerun is quick."
+        ),
+        epilog="example:\n  nhs-readiness run --source snapshot --years 2021-2024",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument(
+        "--source",
+        choices=["snapshot", "web"],
+        default=settings.default_source_mode(),
+        help="snapshot: real public files bundled in data/snapshot/ (offline, default); "
+        "web: download from the official publishers into data/raw/",
+    )
+    run.add_argument("--years", type=parse_years, help="survey years to build, e.g. 2024 or 2021-2024 (default: all)")
+    run.add_argument("--force", action="store_true", help="rebuild everything even when inputs are unchanged")
+
+    query = commands.add_parser(
+        "query",
+        help="run read-only SQL against the published DuckDB file",
+        description="Run read-only SQL against data/published/nhs_change_readiness.duckdb.",
+        epilog=textwrap.dedent(
+            """\
+            examples:
+              nhs-readiness query "SELECT * FROM organisations LIMIT 5"
+              nhs-readiness query "FROM data_tables" --format json
+            """
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    query.add_argument("sql", help="SQL to run (the file is opened read-only)")
+    query.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
+    query.add_argument("--database", type=Path, help="another published file to query")
+    return parser
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from pipeline.definitions import build_definitions
+    from pipeline.progress import ProgressReporter
+    from pipeline.runner import execute_plan, plan_full_build
+
+    if args.force:
+        os.environ["NHS_READINESS_FORCE_REBUILD"] = "1"
+    defs = build_definitions(source_mode=args.source)
+    target = defs.resources["publish_target"].database_path
+    print(f"nhs-readiness run · source: {args.source} · publishing to {target}", flush=True)
+    reporter = ProgressReporter()
+    outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter)
+    for planned, reason in outcome.skipped:
+        print(f"  - skipped {planned.label}: {reason}")
+    if not outcome.ok:
+        planned, reason = outcome.failed
+        print(f"\nFAILED in {planned.label} after {outcome.seconds:.1f} s: {reason}", file=sys.stderr)
+        kept = "was kept unchanged" if target.exists() else "does not exist yet"
+        print(f"The last good published file {target} {kept}.", file=sys.stderr)
+        return 1
+    size = target.stat().st_size / 1e6 if target.exists() else 0
+    print(f"\nPublished {target} ({size:.1f} MB) in {outcome.seconds:.1f} s.")
+    return 0
+
+
+def command_query(args: argparse.Namespace) -> int:
+    import duckdb
+    import polars as pl
+
+    path = args.database or Path(settings.default_published_dir()) / settings.PUBLISHED_DB_NAME
+    if not path.exists():
+        print(f"no published file at {path}: run `nhs-readiness run` first", file=sys.stderr)
+        return 2
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        frame = con.sql(args.sql).pl()
+    except duckdb.Error as error:
+        print(f"query failed: {error}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    if args.format == "csv":
+        sys.stdout.write(frame.write_csv())
+    elif args.format == "json":
+        sys.stdout.write(frame.write_json() + "\n")
+    else:
+        with pl.Config(tbl_rows=min(frame.height, 200), tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
+            print(frame)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"run": command_run, "query": command_query}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

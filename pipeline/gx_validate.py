@@ -1,0 +1,124 @@
+"""Great Expectations suites kept as JSON in expectations/, validated in an ephemeral context.
+
+GX is imported lazily (about 2 s): only check functions call into this module.
+"""
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import pandas as pd
+
+from pipeline.settings import EXPECTATIONS_DIR
+
+MAX_ROWS_REPORTED = 20
+
+
+@dataclass(frozen=True)
+class ExpectationFailure:
+    expectation: str
+    column: str | None
+    unexpected_count: int | None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    severity: str = "critical"
+
+    def describe(self) -> str:
+        where = f" on column '{self.column}'" if self.column else ""
+        keys = "; ".join(", ".join(f"{k}={v}" for k, v in row.items()) for row in self.rows[:5])
+        rows = f" e.g. rows [{keys}]" if keys else ""
+        count = f"{self.unexpected_count} unexpected value(s)" if self.unexpected_count is not None else "failed"
+        return f"{self.expectation}{where}: {count}{rows}"
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    suite: str
+    evaluated: int
+    failures: list[ExpectationFailure]
+
+    @property
+    def passed(self) -> bool:
+        return not [f for f in self.failures if f.severity == "critical"]
+
+
+def _gx():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+
+    return gx
+
+
+@cache
+def load_suite_json(name: str) -> dict[str, Any]:
+    path = EXPECTATIONS_DIR / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no expectation suite {path}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_suite(name: str):
+    gx = _gx()
+    raw = load_suite_json(name)
+    suite = gx.ExpectationSuite(**raw)
+    # GX logs and silently drops an invalid expectation instead of raising
+    if len(suite.expectations) != len(raw["expectations"]):
+        raise ValueError(f"expectations/{name}.json: {len(raw['expectations']) - len(suite.expectations)} invalid")
+    return suite
+
+
+def _clean(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def validate_frame(frame: pd.DataFrame, suite_name: str, key_columns: list[str]) -> SuiteResult:
+    gx = _gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    suite = load_suite(suite_name)
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch = (
+        ctx.data_sources.add_pandas("frames")
+        .add_dataframe_asset(suite_name)
+        .add_batch_definition_whole_dataframe("all")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    result_format: dict[str, Any] = {
+        "result_format": "COMPLETE",
+        "partial_unexpected_count": MAX_ROWS_REPORTED,
+    }
+    present_keys = [k for k in key_columns if k in frame.columns]
+    if present_keys:
+        result_format["unexpected_index_column_names"] = present_keys
+    outcome = batch.validate(suite, result_format=result_format)
+    severities = {e.get("type"): e.get("severity", "critical") for e in load_suite_json(suite_name)["expectations"]}
+    failures = []
+    for res in outcome.results:
+        if res.success:
+            continue
+        cfg = res.expectation_config
+        detail = res.result or {}
+        rows = detail.get("unexpected_index_list") or []
+        rows = [
+            {k: _clean(v) for k, v in row.items()} if isinstance(row, dict) else {"index": _clean(row)}
+            for row in rows[:MAX_ROWS_REPORTED]
+        ]
+        column = cfg.kwargs.get("column") or ", ".join(cfg.kwargs.get("column_list", []) or [])
+        if res.exception_info and not rows:
+            info = res.exception_info
+            message = info.get("exception_message") if "raised_exception" in info else str(info)[:300]
+            rows = [{"exception": message}]
+        failures.append(
+            ExpectationFailure(
+                expectation=cfg.type,
+                column=column or None,
+                unexpected_count=detail.get("unexpected_count"),
+                rows=rows,
+                severity=getattr(cfg, "severity", None) or severities.get(cfg.type, "critical"),
+            )
+        )
+    return SuiteResult(suite=suite_name, evaluated=len(outcome.results), failures=failures)

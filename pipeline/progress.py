@@ -1,0 +1,80 @@
+"""One progress line per asset as a run executes, from Dagster's own events."""
+
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import TextIO
+
+import dagster as dg
+
+
+def root_cause(error) -> tuple[str, str]:
+    """(class name, message) of the innermost user error in a Dagster SerializableErrorInfo chain."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    if error is None:
+        return "Error", "unknown error"
+    return error.cls_name or "Error", (error.message or "").strip().split("\n")[0]
+
+
+@dataclass
+class ProgressReporter:
+    """Collects what happened in the runs and prints a line per asset, failed check and failed step."""
+
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    label: str = ""
+    started: dict[str, float] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+
+    def line(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def handle(self, event: dg.DagsterEvent) -> None:
+        step = event.step_key or ""
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            self.started[step] = time.perf_counter()
+        elif kind == "ASSET_MATERIALIZATION":
+            mat = event.event_specific_data.materialization
+            meta = mat.metadata
+            rows = meta.get("dagster/row_count")
+            detail = f"{rows.value:>10,} rows" if rows is not None else " " * 15
+            if meta.get("reused_unchanged_inputs") and meta["reused_unchanged_inputs"].value:
+                detail += "  (unchanged, reused)"
+            partition = f" [{mat.partition}]" if mat.partition else ""
+            took = time.perf_counter() - self.started.get(step, time.perf_counter())
+            name = mat.asset_key.to_user_string() + partition
+            self.line(f"  ✓ {self.label:<22} {name:<44} {detail}  {took:5.1f} s")
+        elif kind == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                text = f"{evaluation.asset_check_key.name}: {evaluation.description or 'failed'}"
+                self.failed_checks.append(text)
+                self.line(f"  ✗ check failed  {text}")
+        elif kind == "STEP_FAILURE":
+            cls, message = root_cause(event.event_specific_data.error)
+            self.failures.append(f"{step}: {cls}: {message}")
+            self.line(f"  ✗ {self.label:<22} {step}: {cls}: {message}")
+
+
+class _Handler(logging.Handler):
+    def __init__(self, reporter: ProgressReporter) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.reporter = reporter
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_event", None)
+        if event is not None:
+            self.reporter.handle(event)
+
+
+def progress_logger_def(reporter: ProgressReporter) -> dg.LoggerDefinition:
+    @dg.logger(description="Prints one line per materialised asset and per failure.")
+    def _progress(_init_context) -> logging.Logger:
+        log = logging.Logger("nhs_readiness_progress", level=logging.DEBUG)
+        log.addHandler(_Handler(reporter))
+        return log
+
+    return _progress

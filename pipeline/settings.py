@@ -1,0 +1,34 @@
+"""Where things live. Every storage location can be moved by an environment variable or by resource config."""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = PROJECT_ROOT / "data"
+SNAPSHOT_DIR = DATA_DIR / "snapshot"
+REFERENCE_DIR = DATA_DIR / "reference"
+FRAMEWORK_DIR = DATA_DIR / "framework"
+DICTIONARY_DIR = DATA_DIR / "dictionary"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+PUBLISHED_DB_NAME = "nhs_change_readiness.duckdb"
+
+
+def _env_path(name: str, default: Path) -> str:
+    return str(Path(os.environ.get(name, default)).expanduser().resolve())
+
+
+def default_raw_dir() -> str:
+    return _env_path("NHS_READINESS_RAW_DIR", DATA_DIR / "raw")
+
+
+def default_warehouse_path() -> str:
+    return _env_path("NHS_READINESS_WAREHOUSE", DATA_DIR / "work" / "warehouse.duckdb")
+
+
+def default_published_dir() -> str:
+    return _env_path("NHS_READINESS_PUBLISHED_DIR", DATA_DIR / "published")
+
+
+def default_source_mode() -> str:
+    return os.environ.get("NHS_READINESS_SOURCE", "snapshot")

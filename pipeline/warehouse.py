@@ -1,0 +1,104 @@
+"""The private working DuckDB file that assets write to (one writer: the pipeline).
+
+Researchers never open this file; they read the published copy (see assets/publish).
+"""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+
+class WarehouseResource(DuckDBResource):
+    """DuckDBResource whose connection is closed even when the body raises.
+
+    The upstream resource leaves the connection open on error, which blocks any later
+    read-only connection to the same file in this process.
+    """
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(self.database, config=dict(self.connection_config or {}))
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def sql_file(module_file: str | Path, name: str) -> str:
+    """Read a .sql file that sits beside the module that runs it."""
+    return (Path(module_file).parent / name).read_text(encoding="utf-8")
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        con.sql(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+            params=[table],
+        ).fetchall()[0][0]
+    )
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Everything written inside commits together or not at all (tables and build state alike)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
+    """Replace a whole table with a frame. Call inside `transaction()` when other writes go with it."""
+    con.register("_incoming", frame)
+    try:
+        con.execute(f'CREATE OR REPLACE TABLE "{table}" AS SELECT * FROM _incoming')
+    finally:
+        con.unregister("_incoming")
+    return frame.height
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pl.DataFrame,
+    where: str,
+    params: Sequence[Any] = (),
+    ddl: str | None = None,
+) -> int:
+    """Replace the rows matching `where` (one partition) with `frame`. Call inside `transaction()`.
+
+    `ddl` creates the table on first use; without it the table takes the frame's schema.
+    """
+    con.register("_incoming", frame)
+    try:
+        if ddl:
+            con.execute(ddl)
+        elif not table_exists(con, table):
+            con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM _incoming LIMIT 0')
+        con.execute(f'DELETE FROM "{table}" WHERE {where}', list(params))
+        con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming')
+    finally:
+        con.unregister("_incoming")
+    return frame.height
+
+
+def row_count(con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE", params: Sequence[Any] = ()) -> int:
+    return int(con.sql(f'SELECT count(*) FROM "{table}" WHERE {where}', params=list(params)).fetchall()[0][0])
+
+
+def column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    rows = con.sql(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+        params=[table],
+    ).fetchall()
+    return {name: dtype for name, dtype in rows}
