@@ -110,7 +110,8 @@ def command_run(args: argparse.Namespace) -> int:
         print(f"The last good published file {target} {kept}.", file=sys.stderr)
         return 1
     size = target.stat().st_size / 1e6 if target.exists() else 0
-    print(f"\nPublished {target} ({size:.1f} MB) in {outcome.seconds:.1f} s.")
+    print(f"\n{reporter.assets_done} assets materialised, {reporter.checks_passed} checks passed.")
+    print(f"Published {target} ({size:.1f} MB) in {outcome.seconds:.1f} s.")
     return 0
 
 

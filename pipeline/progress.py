@@ -27,6 +27,8 @@ class ProgressReporter:
     started: dict[str, float] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
+    checks_passed: int = 0
+    assets_done: int = 0
 
     def line(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -46,10 +48,13 @@ class ProgressReporter:
             partition = f" [{mat.partition}]" if mat.partition else ""
             took = time.perf_counter() - self.started.get(step, time.perf_counter())
             name = mat.asset_key.to_user_string() + partition
+            self.assets_done += 1
             self.line(f"  ✓ {self.label:<22} {name:<44} {detail}  {took:5.1f} s")
         elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
-            if not evaluation.passed:
+            if evaluation.passed:
+                self.checks_passed += 1
+            else:
                 text = f"{evaluation.asset_check_key.name}: {evaluation.description or 'failed'}"
                 self.failed_checks.append(text)
                 self.line(f"  ✗ check failed  {text}")

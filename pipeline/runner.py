@@ -43,8 +43,8 @@ def partitions_to_build(dataset: PartitionedDataset, source: SourceResource, yea
 
 def plan_full_build(defs: dg.Definitions, years: set[int] | None = None) -> list[PlannedRun]:
     source: SourceResource = defs.resources["source"]  # type: ignore[assignment]
-    defined = {job.name for job in defs.jobs or ()}
-    plan = [PlannedRun(REFERENCE_JOB, "reference")]
+    defined = {job.name for job in defs.jobs or () if job.selection.resolve(defs.resolve_asset_graph())}
+    plan = [PlannedRun(REFERENCE_JOB, "reference")] if REFERENCE_JOB in defined else []
     for dataset in (d for d in PARTITIONED_DATASETS if d.job_name in defined):
         for key in partitions_to_build(dataset, source, years if dataset.dataset == "staff_survey" else None):
             plan.append(PlannedRun(dataset.job_name, f"{dataset.dataset} {key[:7]}", key))
