@@ -15,7 +15,11 @@ def root_cause(error) -> tuple[str, str]:
         error = error.cause
     if error is None:
         return "Error", "unknown error"
-    return error.cls_name or "Error", (error.message or "").strip().split("\n")[0]
+    cls = error.cls_name or "Error"
+    first_line = (error.message or "").strip().split("\n")[0]
+    qualified, _, rest = first_line.partition(": ")
+    message = rest if rest and qualified.endswith(cls) else first_line
+    return cls, message
 
 
 @dataclass
