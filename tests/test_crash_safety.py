@@ -1,0 +1,72 @@
+"""SIGKILL `nhs-readiness run` at random moments: the published file must survive every time.
+
+The default suite runs a short loop; `uv run pytest -m slow` runs the full 20-trial loop.
+"""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assets.publish.gate import verify_file
+from pipeline.settings import PROJECT_ROOT
+from tests.helpers.published import content_digest
+
+
+def _run(env: dict[str, str], *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "run", *extra],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def _kill_loop(tmp_path: Path, trials: int, seed: int) -> None:
+    env = {
+        **os.environ,
+        "NHS_READINESS_RAW_DIR": str(tmp_path / "raw"),
+        "NHS_READINESS_WAREHOUSE": str(tmp_path / "work" / "warehouse.duckdb"),
+        "NHS_READINESS_PUBLISHED_DIR": str(tmp_path / "published"),
+    }
+    env.pop("DAGSTER_HOME", None)
+    published = tmp_path / "published" / "nhs_change_readiness.duckdb"
+
+    started = time.monotonic()
+    first = _run(env)
+    assert first.wait(timeout=600) == 0, first.stderr.read().decode()[-3000:]
+    full_run_seconds = time.monotonic() - started
+    good = content_digest(published)
+
+    rng = random.Random(seed)
+    for trial in range(trials):
+        delay = rng.uniform(0.0, full_run_seconds)
+        victim = _run(env, "--force")
+        time.sleep(delay)
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=60)
+        assert verify_file(published) == [], f"trial {trial}: killed after {delay:.2f} s"
+        assert content_digest(published) == good, f"trial {trial}: content changed after a kill at {delay:.2f} s"
+
+    final = _run(env)
+    assert final.wait(timeout=600) == 0, final.stderr.read().decode()[-3000:]
+    assert verify_file(published) == []
+    assert content_digest(published) == good
+    leftovers = [p.name for p in published.parent.iterdir() if ".tmp-" in p.name]
+    assert leftovers == [], "temporary build files left behind"
+
+
+def test_sigkill_short_loop(tmp_path: Path) -> None:
+    _kill_loop(tmp_path, trials=3, seed=20261123)
+
+
+@pytest.mark.slow
+def test_sigkill_full_loop(tmp_path: Path) -> None:
+    _kill_loop(tmp_path, trials=20, seed=4)
