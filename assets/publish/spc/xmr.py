@@ -1,0 +1,276 @@
+"""XmR (individuals) statistical process control the NHS way: Making Data Count, as NHSRplotthedots v0.2 does it.
+
+Per series, or per segment of a series when it is rebased:
+
+* mean = mean of the points; mean moving range (mR) = mean of |x[i] - x[i-1]|; with screening on, moving ranges of
+  3.267 × that mean or more are left out and the mean moving range is recomputed once;
+  process limits = mean ± 2.66 × mR. With `fix_after_n` only the first n points set the mean and limits.
+* Special causes, in this order of precedence (the first that applies names the point's rule):
+  1. `outside_limits`: above the upper or below the lower process limit;
+  2. `trend`: part of 7 points each higher (or each lower) than the one before;
+  3. `two_in_three`: near a limit (beyond two thirds of the way from the mean to it, not beyond it) in a run of
+     3 consecutive points on the same side of the mean of which at least 2 are near that limit; only the near
+     points are flagged;
+  4. `shift`: part of 7 points in a row on the same side of the mean (every point of the run is flagged).
+* The direction of a special cause is the side of the mean for rules 1, 3 and 4 and the direction of the trend for
+  rule 2; with the measure's improvement direction it gives `point_type`.
+
+The constants live in data/reference/spc_rules.csv. Deliberate differences from NHSRplotthedots v0.2:
+
+* Null values are left out as if the month were absent (NHSRplotthedots does not accept them); their rows come back
+  with the segment's mean and limits and a null point_type. Missing months are handled as NHSRplotthedots does:
+  points are taken in date order and the calendar is ignored, so a moving range spans a gap.
+* A flat segment (every moving range 0) gets lpl = upl = mean; with screening on NHSRplotthedots screens out every
+  zero moving range and returns NaN limits.
+* A trend point that ends one trend and is followed by an equal value takes the direction of its own trend;
+  NHSRplotthedots reads the zero step as "decreasing".
+* A rebase date starts a new segment at the first point on or after it (NHSRplotthedots needs an exact date match).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import date
+from fractions import Fraction
+from functools import cache
+
+import polars as pl
+
+from pipeline.reference import read_reference
+
+IMPROVEMENT_SIGN = {"increase": 1, "decrease": -1, "neutral": 0}
+POINT_TYPES = (
+    "common_cause",
+    "special_cause_improvement",
+    "special_cause_concern",
+    "special_cause_neutral_high",
+    "special_cause_neutral_low",
+)
+SPECIAL_CAUSE_RULES = ("outside_limits", "trend", "two_in_three", "shift")  # in order of precedence
+SERIES_COLUMNS = ("date", "value", "mean", "lpl", "upl", "point_type", "special_cause_rule", "segment")
+SPC_MONTHLY_COLUMNS = (
+    "org_code",
+    "measure",
+    "period_month",
+    "value",
+    "mean",
+    "lpl",
+    "upl",
+    "point_type",
+    "special_cause_rule",
+)
+
+
+@dataclass(frozen=True)
+class XmrRules:
+    """The Making Data Count constants, read from data/reference/spc_rules.csv."""
+
+    process_limit_multiplier: float
+    near_limit_fraction: float
+    outlier_screen_multiplier: float
+    trend_points: int
+    shift_points: int
+    near_limit_window: int
+    near_limit_points: int
+    min_fix_after_points: int
+    short_segment_points: int
+
+
+@cache
+def default_rules() -> XmrRules:
+    table = read_reference("spc_rules")
+    given = dict(zip(table["parameter"], table["value"], strict=True))
+    expected = {f.name: f.type for f in fields(XmrRules)}
+    if given.keys() != expected.keys():
+        raise ValueError(
+            f"data/reference/spc_rules.csv: parameters {sorted(given)} differ from the expected {sorted(expected)}"
+        )
+    values = {name: Fraction(text) for name, text in given.items()}
+    not_whole = [name for name, kind in expected.items() if kind is int and values[name].denominator != 1]
+    if not_whole:
+        raise ValueError(f"data/reference/spc_rules.csv: {not_whole} must be whole numbers")
+    return XmrRules(**{name: kind(values[name]) for name, kind in expected.items()})
+
+
+def spc_series(
+    dates: Sequence[date] | pl.Series,
+    values: Sequence[float | None] | pl.Series,
+    improvement_direction: str = "increase",
+    *,
+    screen_outliers: bool = True,
+    fix_after_n: int | None = None,
+    rebase_dates: Sequence[date] = (),
+    rules: XmrRules | None = None,
+) -> pl.DataFrame:
+    """XmR chart of one series: one row per input point, in date order, with the columns in SERIES_COLUMNS.
+
+    `segment` counts the rebase dates on or before the point (0 before the first). Raises ValueError for
+    mismatched lengths, null or repeated dates, an unknown improvement direction, fix_after_n below the minimum,
+    or a rebase date not after the first date or after the last one.
+    """
+    rules = rules or default_rules()
+    dates = dates if isinstance(dates, pl.Series) else pl.Series(dates, dtype=pl.Date)
+    frame = pl.DataFrame({"date": dates, "value": _as_float_series(values)})
+    if frame["date"].dtype != pl.Date:
+        raise ValueError(f"dates must be calendar dates, not {frame['date'].dtype}")
+    if frame["date"].null_count():
+        raise ValueError("every point needs a date")
+    if frame["date"].is_duplicated().any():
+        raise ValueError(f"dates repeat: {sorted(set(frame.filter(pl.col('date').is_duplicated())['date']))}")
+    frame = frame.sort("date")
+    for rebase in sorted(set(rebase_dates)):
+        if not frame["date"].first() < rebase <= frame["date"].last():
+            raise ValueError(
+                f"rebase date {rebase} must be after the first date ({frame['date'].first()}) "
+                f"and no later than the last ({frame['date'].last()})"
+            )
+    frame = frame.with_columns(
+        segment=pl.sum_horizontal(pl.lit(0), *[pl.col("date") >= d for d in set(rebase_dates)]).cast(pl.Int32),
+        improvement=pl.lit(_improvement_sign(improvement_direction), pl.Int8),
+    )
+    charted = _xmr(frame, ["segment"], screen_outliers, fix_after_n, rules)
+    return charted.select(SERIES_COLUMNS)
+
+
+def spc_monthly_table(
+    performance_monthly: pl.DataFrame,
+    improvement_directions: pl.DataFrame,
+    *,
+    screen_outliers: bool = True,
+    fix_after_n: int | None = None,
+    rules: XmrRules | None = None,
+) -> pl.DataFrame:
+    """`spc_monthly` from `performance_monthly`: an XmR chart of every (org_code, measure) series.
+
+    `improvement_directions` needs columns `measure` and `improvement_direction` (increase, decrease or neutral),
+    as in data/reference/performance_measures.csv. Raises ValueError for a measure without a direction, an unknown
+    direction, or a repeated (org_code, measure, period_month).
+    """
+    rules = rules or default_rules()
+    keys = ["org_code", "measure"]
+    directions = improvement_directions.select("measure", "improvement_direction").unique()
+    if directions["measure"].is_duplicated().any():
+        raise ValueError("improvement_directions gives more than one direction for a measure")
+    unknown = sorted(set(directions["improvement_direction"]) - IMPROVEMENT_SIGN.keys())
+    if unknown:
+        raise ValueError(f"unknown improvement direction(s) {unknown}; expected one of {sorted(IMPROVEMENT_SIGN)}")
+    undirected = sorted(set(performance_monthly["measure"]) - set(directions["measure"]))
+    if undirected:
+        raise ValueError(f"no improvement direction for measure(s) {undirected}")
+    series = performance_monthly.select(*keys, date="period_month", value=pl.col("value").cast(pl.Float64))
+    if series["date"].null_count():
+        raise ValueError("performance_monthly has rows without a period_month")
+    repeated = series.filter(pl.struct(*keys, "date").is_duplicated())
+    if repeated.height:
+        raise ValueError(f"performance_monthly repeats (org_code, measure, period_month), e.g. {repeated.row(0)}")
+    series = series.join(
+        directions.select(
+            "measure",
+            improvement=pl.col("improvement_direction").replace_strict(IMPROVEMENT_SIGN, return_dtype=pl.Int8),
+        ),
+        on="measure",
+    ).with_columns(segment=pl.lit(0, pl.Int32))
+    charted = _xmr(series.sort(*keys, "date"), [*keys, "segment"], screen_outliers, fix_after_n, rules)
+    return charted.rename({"date": "period_month"}).select(SPC_MONTHLY_COLUMNS)
+
+
+def _as_float_series(values: Sequence[float | None] | pl.Series) -> pl.Series:
+    if isinstance(values, pl.Series):
+        return values.cast(pl.Float64)
+    return pl.Series(values, dtype=pl.Float64, strict=False)
+
+
+def _improvement_sign(direction: str) -> int:
+    try:
+        return IMPROVEMENT_SIGN[direction]
+    except KeyError:
+        raise ValueError(f"improvement direction {direction!r} is not one of {', '.join(IMPROVEMENT_SIGN)}") from None
+
+
+def _xmr(
+    frame: pl.DataFrame, keys: list[str], screen_outliers: bool, fix_after_n: int | None, rules: XmrRules
+) -> pl.DataFrame:
+    """Limits and special causes per `keys` group of `frame` (columns keys, date, value, improvement; sorted)."""
+    if fix_after_n is not None and fix_after_n < rules.min_fix_after_points:
+        raise ValueError(f"limits can be fixed after no fewer than {rules.min_fix_after_points} points")
+    points = frame.filter(pl.col("value").is_not_null())
+    charted = points.with_columns(**_limits(keys, screen_outliers, fix_after_n, rules)).with_columns(
+        **_special_causes(keys, rules)
+    )
+    limits = charted.group_by(keys).agg(pl.col("mean", "lpl", "upl").first())
+    return (
+        frame.join(limits, on=keys, how="left")
+        .join(charted.select(*keys, "date", "point_type", "special_cause_rule"), on=[*keys, "date"], how="left")
+        .sort(*keys, "date")
+    )
+
+
+def _limits(keys: list[str], screen_outliers: bool, fix_after_n: int | None, rules: XmrRules) -> dict[str, pl.Expr]:
+    value = pl.col("value")
+    baseline = value if fix_after_n is None else pl.when(pl.int_range(pl.len()).over(keys) < fix_after_n).then(value)
+    moving_range = (baseline - baseline.shift(1)).abs().over(keys)
+    first_mean = moving_range.mean().over(keys)
+    if screen_outliers:
+        # an all-zero set of moving ranges has nothing to screen (see the module notes)
+        outlier = (first_mean > 0) & (moving_range >= rules.outlier_screen_multiplier * first_mean)
+        moving_range = pl.when(outlier).then(None).otherwise(moving_range)
+    mean_moving_range = moving_range.mean().over(keys)
+    mean = baseline.mean().over(keys)
+    return {
+        "mean": mean,
+        "lpl": mean - rules.process_limit_multiplier * mean_moving_range,
+        "upl": mean + rules.process_limit_multiplier * mean_moving_range,
+        "_near_distance": rules.near_limit_fraction * rules.process_limit_multiplier * mean_moving_range,
+    }
+
+
+def _special_causes(keys: list[str], rules: XmrRules) -> dict[str, pl.Expr]:
+    value, mean = pl.col("value"), pl.col("mean")
+    outside = ((value > pl.col("upl")) | (value < pl.col("lpl"))).fill_null(False)
+    side = (value - mean).sign().cast(pl.Int32)
+    near = (~outside & ((value - mean).abs() > pl.col("_near_distance"))).fill_null(False)
+
+    def run_ends(expr: pl.Expr, length: int) -> pl.Expr:
+        """+1 / -1 where `length` consecutive values of expr (each +1 or -1) end; null elsewhere."""
+        total = expr.rolling_sum(window_size=length).over(keys)
+        return pl.when(total.abs() == length).then(total.sign())
+
+    def latest_covering(ends: pl.Expr, length: int) -> pl.Expr:
+        """The run end of the latest run of `length` points that covers this point (null when none does)."""
+        return pl.coalesce([ends.shift(-offset).over(keys) for offset in reversed(range(length))])
+
+    step = (value - value.shift(1)).sign().over(keys)
+    trend_direction = latest_covering(run_ends(step, rules.trend_points - 1), rules.trend_points)
+    shift = latest_covering(run_ends(side, rules.shift_points), rules.shift_points).is_not_null()
+    window = rules.near_limit_window
+    window_qualifies = (near.cast(pl.Int32).rolling_sum(window_size=window).over(keys) >= rules.near_limit_points) & (
+        side.rolling_sum(window_size=window).over(keys).abs() == window
+    )
+    two_in_three = near & pl.any_horizontal(
+        [window_qualifies.shift(-offset).over(keys).fill_null(False) for offset in range(window)]
+    )
+    rule = (
+        pl.when(outside)
+        .then(pl.lit("outside_limits"))
+        .when(trend_direction.is_not_null())
+        .then(pl.lit("trend"))
+        .when(two_in_three)
+        .then(pl.lit("two_in_three"))
+        .when(shift)
+        .then(pl.lit("shift"))
+    )
+    signal = pl.when(rule == "trend").then(trend_direction).otherwise(side)
+    improvement = pl.col("improvement")
+    point_type = (
+        pl.when(rule.is_null())
+        .then(pl.lit("common_cause"))
+        .when(improvement == 0)
+        .then(
+            pl.when(signal > 0)
+            .then(pl.lit("special_cause_neutral_high"))
+            .otherwise(pl.lit("special_cause_neutral_low"))
+        )
+        .when(signal * improvement > 0)
+        .then(pl.lit("special_cause_improvement"))
+        .otherwise(pl.lit("special_cause_concern"))
+    )
+    return {"point_type": point_type, "special_cause_rule": rule}
