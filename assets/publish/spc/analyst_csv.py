@@ -11,6 +11,8 @@ from pipeline.errors import InputDataError
 
 DATE_FORMATS = {"%Y-%m-%d": "YYYY-MM-DD", "%d/%m/%Y": "DD/MM/YYYY"}
 OUTPUT_COLUMNS = ("date", "value", "mean", "lpl", "upl", "point_type")
+# enough to show every meaningful digit of the input while hiding floating-point noise such as 4.067500000000001
+PRINTED_SIGNIFICANT_DIGITS = 12
 FIRST_DATA_ROW = 2  # row 1 is the header, as a spreadsheet numbers it
 
 
@@ -59,7 +61,7 @@ def read_series_csv(path: Path, date_column: str, value_column: str) -> pl.DataF
         f"{{date_text!r}} is not a date in the format of the first row ({DATE_FORMATS[date_format]})",
         date_column,
     )
-    fail(parsed.filter(pl.col("date").is_duplicated()), "the date {date} appears more than once", date_column)
+    fail(parsed.filter(~pl.col("date").is_first_distinct()), "the date {date} appears more than once", date_column)
     fail(
         parsed.filter((pl.col("value_text") != "") & (pl.col("value").is_null() | ~pl.col("value").is_finite())),
         "{value_text!r} is not a number (leave the cell empty for a missing value)",
@@ -79,7 +81,8 @@ def spc_for_csv(
     rebase_dates: Sequence[date] = (),
     rules: XmrRules | None = None,
 ) -> tuple[pl.DataFrame, list[str]]:
-    """The chart (columns OUTPUT_COLUMNS, in date order) and warnings about limits set from few points.
+    """The chart (columns OUTPUT_COLUMNS, in date order, limits to 12 significant digits) and warnings about limits
+    set from few points.
 
     Raises ValueError (InputDataError for the file) when a segment has fewer than 2 values, since process limits
     need at least one moving range.
@@ -107,4 +110,5 @@ def spc_for_csv(
                 f"the limits from {start} rest on only {points} values (fewer than {rules.short_segment_points}): "
                 "treat them as provisional"
             )
-    return chart.select(OUTPUT_COLUMNS), warnings
+    limits = pl.col("mean", "lpl", "upl").round_sig_figs(PRINTED_SIGNIFICANT_DIGITS)
+    return chart.select(OUTPUT_COLUMNS).with_columns(limits), warnings

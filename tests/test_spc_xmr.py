@@ -1,0 +1,381 @@
+"""XmR charts the Making Data Count way (assets/publish/spc/xmr.py), checked against series worked by hand.
+
+Every series below is SYNTHETIC, made up to exercise one rule, except the sickness absence test, which uses real
+rows. The expected numbers are worked out by hand in the comments: limits = mean ± 2.66 × mean moving range (mR);
+"near" a limit = more than 2/3 × 2.66 × mR = 1.7733 × mR from the mean; moving ranges of 3.267 × mR or more are
+screened out before the limits are set.
+"""
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from assets.publish.spc.xmr import SERIES_COLUMNS, SPC_MONTHLY_COLUMNS, default_rules, spc_monthly_table, spc_series
+
+C, IMPROVE, CONCERN = "common_cause", "special_cause_improvement", "special_cause_concern"
+HIGH, LOW = "special_cause_neutral_high", "special_cause_neutral_low"
+
+
+def months(count: int, start: date = date(2023, 1, 1)) -> list[date]:
+    """First days of `count` consecutive months."""
+    first = start.year * 12 + start.month - 1
+    return [date((first + i) // 12, (first + i) % 12 + 1, 1) for i in range(count)]
+
+
+def chart(values: list[float | None], direction: str = "increase", **options: object) -> pl.DataFrame:
+    return spc_series(months(len(values)), values, direction, **options)
+
+
+def assert_limits(result: pl.DataFrame, mean: float, lpl: float | None, upl: float | None) -> None:
+    assert result["mean"].to_list() == pytest.approx([mean] * result.height)
+    assert result["lpl"].to_list() == ([None] * result.height if lpl is None else pytest.approx([lpl] * result.height))
+    assert result["upl"].to_list() == ([None] * result.height if upl is None else pytest.approx([upl] * result.height))
+
+
+def test_the_rules_file_holds_the_nhsrplotthedots_constants() -> None:
+    rules = default_rules()
+    assert rules.process_limit_multiplier == 2.66
+    assert rules.near_limit_fraction == pytest.approx(2 / 3)
+    assert rules.outlier_screen_multiplier == 3.267
+    assert (rules.trend_points, rules.shift_points) == (7, 7)
+    assert (rules.near_limit_window, rules.near_limit_points) == (3, 2)
+    assert (rules.min_fix_after_points, rules.short_segment_points) == (12, 12)
+
+
+def test_a_point_outside_the_limits() -> None:
+    values = [10, 12, 10, 12, 10, 12, 40, 10, 12, 10, 12, 10]
+    result = chart(values)
+    # mean = (6 × 10 + 5 × 12 + 40) / 12 = 160 / 12 = 13.3333
+    # moving ranges: 2, 2, 2, 2, 2, 28, 30, 2, 2, 2, 2 → mR = 76 / 11 = 6.9091; 3.267 × 6.9091 = 22.57
+    # → 28 and 30 are screened out: mR = 18 / 9 = 2 → limits 13.3333 ± 5.32 = 8.0133 and 18.6533
+    assert_limits(result, 160 / 12, 160 / 12 - 5.32, 160 / 12 + 5.32)
+    # 40 > 18.6533. The others are not near: |10 − 13.3333| = 3.3333 < 1.7733 × 2 = 3.5467;
+    # they sit below the mean in runs of 6 and 5 (no shift) and never rise 7 times in a row
+    assert result["point_type"].to_list() == [C] * 6 + [IMPROVE] + [C] * 5
+    assert result["special_cause_rule"].to_list() == [None] * 6 + ["outside_limits"] + [None] * 5
+    assert result.columns == list(SERIES_COLUMNS)
+
+
+def test_outlier_screening_changes_the_limits() -> None:
+    values = [20, 22, 20, 22, 20, 22, 0, 2, 0, 2, 0, 2]
+    # mean = (3 × 20 + 3 × 22 + 3 × 0 + 3 × 2) / 12 = 132 / 12 = 11
+    # moving ranges: 2, 2, 2, 2, 2, 22, 2, 2, 2, 2, 2 → mR = 42 / 11 = 3.8182
+    screened = chart(values)
+    # 22 ≥ 3.267 × 3.8182 = 12.47 is screened out: mR = 20 / 10 = 2 → limits 11 ± 5.32 = 5.68 and 16.32,
+    # so every point (20 and 22 above, 0 and 2 below) is outside them
+    assert_limits(screened, 11, 5.68, 16.32)
+    assert screened["special_cause_rule"].to_list() == ["outside_limits"] * 12
+    assert screened["point_type"].to_list() == [IMPROVE] * 6 + [CONCERN] * 6
+    unscreened = chart(values, screen_outliers=False)
+    # mR = 3.8182 → limits 11 ± 2.66 × 42 / 11 = 11 ± 10.1564 = 0.8436 and 21.1564; near beyond 11 ± 6.7709.
+    # 22 and 0 are outside; 20 and 2 (9 from the mean) are near, two of them in every run of 3 on their side
+    assert_limits(unscreened, 11, 11 - 2.66 * 42 / 11, 11 + 2.66 * 42 / 11)
+    assert (
+        unscreened["special_cause_rule"].to_list()
+        == ["two_in_three", "outside_limits"] * 3
+        + [
+            "outside_limits",
+            "two_in_three",
+        ]
+        * 3
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "direction", "trend_type"),
+    [
+        # rising 7, 8, … 13 from month 5; mirrored (20 − x) for the falling trend
+        ([12, 8, 12, 8, 7, 8, 9, 10, 11, 12, 13, 10], "increase", IMPROVE),
+        ([12, 8, 12, 8, 7, 8, 9, 10, 11, 12, 13, 10], "decrease", CONCERN),
+        ([8, 12, 8, 12, 13, 12, 11, 10, 9, 8, 7, 10], "increase", CONCERN),
+        ([8, 12, 8, 12, 13, 12, 11, 10, 9, 8, 7, 10], "decrease", IMPROVE),
+        ([8, 12, 8, 12, 13, 12, 11, 10, 9, 8, 7, 10], "neutral", LOW),
+    ],
+)
+def test_seven_points_rising_or_falling(values: list[float], direction: str, trend_type: str) -> None:
+    result = chart(values, direction)
+    # mean = (12 + 8 + 12 + 8 + 7 + … + 13 + 10) / 12 = (40 + 70 + 10) / 12 = 10
+    # moving ranges: 4, 4, 4, 1, 1, 1, 1, 1, 1, 1, 3 → mR = 22 / 11 = 2 (none ≥ 6.534) → limits 4.68 and 15.32;
+    # near beyond 10 ± 3.5467: no point is. Sides of the mean never run 7 long (10 sits on the mean).
+    assert_limits(result, 10, 4.68, 15.32)
+    # months 5–11 form the trend, and every one of them takes its direction, even those across the mean
+    assert result["special_cause_rule"].to_list() == [None] * 4 + ["trend"] * 7 + [None]
+    assert result["point_type"].to_list() == [C] * 4 + [trend_type] * 7 + [C]
+
+
+@pytest.mark.parametrize(
+    ("values", "near_type", "mean"),
+    [
+        ([19, 21, 19, 21, 19, 21, 19, 26, 21, 26] + [19, 21] * 5, IMPROVE, 20.6),
+        ([21, 19, 21, 19, 21, 19, 21, 14, 19, 14] + [21, 19] * 5, CONCERN, 19.4),
+    ],
+)
+def test_two_of_three_near_a_limit_flags_only_the_near_points(values: list[float], near_type: str, mean: float) -> None:
+    result = chart(values)
+    # mean = (10 × 19 + 8 × 21 + 2 × 26) / 20 = 412 / 20 = 20.6 (mirrored: 40 − 20.6 = 19.4)
+    # moving ranges: six 2s, 7, 5, 5, 7, nine 2s → mR = 54 / 19 = 2.8421 (none ≥ 9.285)
+    # limits 20.6 ± 2.66 × 2.8421 = 20.6 ± 7.56; near beyond 20.6 ± 5.04 = 25.64 (mirrored 14.36)
+    assert_limits(result, mean, mean - 2.66 * 54 / 19, mean + 2.66 * 54 / 19)
+    # months 8 and 10 (26, 5.4 from the mean) are near; month 9 (21) is on the same side but not near
+    expected_rule = [None] * 7 + ["two_in_three", None, "two_in_three"] + [None] * 10
+    assert result["special_cause_rule"].to_list() == expected_rule
+    assert result["point_type"].to_list() == [C] * 7 + [near_type, C, near_type] + [C] * 10
+
+
+def test_two_near_points_on_opposite_sides_are_common_cause() -> None:
+    # NHSRplotthedots tests/testthat/test-ptd_spc_standard.R, "it only reports special cause for 2 of 3 points
+    # close to limits when they are on the same side of the mean" (issue #143): 1, −1 eight times, then the last
+    # two set to 5.5 and −5.5
+    values = [1, -1] * 7 + [5.5, -5.5]
+    result = chart(values)
+    # mean 0; moving ranges: thirteen 2s, 6.5, 11 → mR = 43.5 / 15 = 2.9; 11 ≥ 3.267 × 2.9 = 9.474 is screened
+    # out → mR = 32.5 / 14 = 2.3214 → limits ± 6.175; near beyond ± 4.1167, so both 5.5 and −5.5 are near
+    assert_limits(result, 0, -2.66 * 32.5 / 14, 2.66 * 32.5 / 14)
+    assert result["point_type"].to_list() == [C] * 16
+
+
+@pytest.mark.parametrize(
+    ("direction", "first_seven", "last_seven"),
+    [("increase", CONCERN, IMPROVE), ("decrease", IMPROVE, CONCERN), ("neutral", LOW, HIGH)],
+)
+def test_seven_points_on_one_side_flag_the_whole_run(direction: str, first_seven: str, last_seven: str) -> None:
+    values = [7, 9, 7, 9, 7, 9, 7, 13, 11, 13, 11, 13, 11, 13]
+    result = chart(values, direction)
+    # mean = (4 × 7 + 3 × 9 + 4 × 13 + 3 × 11) / 14 = 140 / 14 = 10
+    # moving ranges: six 2s, 6, six 2s → mR = 30 / 13 = 2.3077 (6 < 3.267 × 2.3077 = 7.539 stays)
+    # limits 10 ± 6.1385 = 3.8615 and 16.1385; near beyond 10 ± 4.0923: no point is; no 7-point trend
+    assert_limits(result, 10, 10 - 2.66 * 30 / 13, 10 + 2.66 * 30 / 13)
+    assert result["special_cause_rule"].to_list() == ["shift"] * 14
+    assert result["point_type"].to_list() == [first_seven] * 7 + [last_seven] * 7
+
+
+def test_six_points_on_one_side_are_not_a_shift() -> None:
+    result = chart([7, 9, 7, 9, 7, 9, 13, 11, 13, 11, 13, 11])
+    # mean = 120 / 12 = 10; moving ranges: five 2s, 4, five 2s → mR = 24 / 11 = 2.1818 → limits 10 ± 5.8036,
+    # near beyond 10 ± 3.8691: none; runs of 6 below and 6 above
+    assert_limits(result, 10, 10 - 2.66 * 24 / 11, 10 + 2.66 * 24 / 11)
+    assert result["point_type"].to_list() == [C] * 12
+
+
+def test_outside_the_limits_takes_precedence_over_a_trend() -> None:
+    result = chart([1, 2, 3, 4, 5, 6, 7])
+    # mean 4; moving ranges all 1 → mR = 1 → limits 4 ± 2.66 = 1.34 and 6.66
+    assert_limits(result, 4, 1.34, 6.66)
+    # 1 < 1.34 and 7 > 6.66 are outside; all seven rise. Month 1 is below the lower limit, so it is a concern
+    # although the trend it belongs to is an improvement
+    assert result["special_cause_rule"].to_list() == ["outside_limits"] + ["trend"] * 5 + ["outside_limits"]
+    assert result["point_type"].to_list() == [CONCERN] + [IMPROVE] * 6
+
+
+def test_trend_then_two_in_three_then_shift() -> None:
+    values = [4, 8, 4, 8, 4, 8, 4, 11, 12, 13, 14, 15, 16, 17]
+    result = chart(values)
+    # mean = (40 + 11 + … + 17) / 14 = (40 + 98) / 14 = 9.8571
+    # moving ranges: six 4s, 7, six 1s → mR = 37 / 13 = 2.8462 (none ≥ 9.298)
+    # limits 9.8571 ± 7.5708 = 2.2863 and 17.4279; near beyond 9.8571 ± 5.0472 = 4.8099 and 14.9044
+    assert_limits(result, 138 / 14, 138 / 14 - 2.66 * 37 / 13, 138 / 14 + 2.66 * 37 / 13)
+    # months 1–7 are below the mean (shift), and the 4s among them are near the lower limit in runs of 3 below
+    # the mean (two in three). Month 7 (4) starts the rise 4, 11, …, 17: the trend outranks both, and gives
+    # months 12–14 (near the upper limit, above the mean 7 times) their rule too
+    assert result["special_cause_rule"].to_list() == ["two_in_three", "shift"] * 3 + ["trend"] * 8
+    # month 7 sits below the mean but takes the rising trend's direction
+    assert result["point_type"].to_list() == [CONCERN] * 6 + [IMPROVE] * 8
+
+
+def test_fixed_limits_after_twelve_points() -> None:
+    values = [9, 11] * 6 + [17, 16, 17]
+    fixed = chart(values, fix_after_n=12)
+    # the first 12: mean 10, moving ranges all 2 → mR = 2 → limits 4.68 and 15.32; 17 and 16 are beyond them
+    assert_limits(fixed, 10, 4.68, 15.32)
+    assert fixed["point_type"].to_list() == [C] * 12 + [IMPROVE] * 3
+    assert fixed["special_cause_rule"].to_list()[12:] == ["outside_limits"] * 3
+    unfixed = chart(values)
+    # all 15: mean = 170 / 15 = 11.3333; moving ranges: eleven 2s, 6, 1, 1 → mR = 30 / 14 = 2.1429 (6 < 7.0)
+    # limits 11.3333 ± 5.7 = 5.6333 and 17.0333; near beyond 11.3333 + 3.8 = 15.1333: 17, 16, 17 are near
+    assert_limits(unfixed, 170 / 15, 170 / 15 - 2.66 * 30 / 14, 170 / 15 + 2.66 * 30 / 14)
+    assert unfixed["special_cause_rule"].to_list()[12:] == ["two_in_three"] * 3
+    with pytest.raises(ValueError, match="no fewer than 12"):
+        chart(values, fix_after_n=11)
+
+
+def test_rebasing_sets_separate_limits_per_segment() -> None:
+    values = [9, 11] * 6 + [19, 21] * 6
+    dates = months(24)
+    # a new segment starts at the first month on or after the rebase date: December 2023, then January 2024
+    assert spc_series(dates, values, rebase_dates=[date(2023, 12, 1)])["segment"].to_list() == [0] * 11 + [1] * 13
+    rebased = spc_series(dates, values, rebase_dates=[date(2023, 12, 15)])
+    assert rebased["segment"].to_list() == [0] * 12 + [1] * 12
+    # each segment: alternating ±1 about its mean, moving ranges all 2 (none across the rebase) → mR = 2
+    assert_limits(rebased.head(12), 10, 4.68, 15.32)
+    assert_limits(rebased.tail(12), 20, 14.68, 25.32)
+    assert rebased["point_type"].to_list() == [C] * 24
+    single = spc_series(dates, values)
+    # one segment: mean 15; moving ranges: eleven 2s, 8, eleven 2s → mR = 52 / 23 = 2.2609; 8 ≥ 7.386 is
+    # screened out → mR = 2 → limits 9.68 and 20.32: the 9s and 21s are outside; the 11s and 19s are near
+    # (4 > 3.5467 from the mean), two in every run of 3 on their side; and each half is a 12-point shift
+    assert_limits(single, 15, 9.68, 20.32)
+    assert (
+        single["special_cause_rule"].to_list()
+        == ["outside_limits", "two_in_three"] * 6
+        + [
+            "two_in_three",
+            "outside_limits",
+        ]
+        * 6
+    )
+    assert single["point_type"].to_list() == [CONCERN] * 12 + [IMPROVE] * 12
+    with pytest.raises(ValueError, match="rebase date"):
+        spc_series(dates, values, rebase_dates=[date(2023, 1, 1)])
+    with pytest.raises(ValueError, match="rebase date"):
+        spc_series(dates, values, rebase_dates=[date(2025, 1, 2)])
+
+
+def test_fewer_than_seven_points() -> None:
+    result = chart([1, 2, 3, 4, 5, 6])
+    # mean 3.5, mR = 1 → limits 0.84 and 6.16; 1 and 6 are near (beyond 3.5 ± 1.7733) but one per run of 3
+    assert_limits(result, 3.5, 0.84, 6.16)
+    assert result["point_type"].to_list() == [C] * 6
+
+
+@pytest.mark.parametrize("screen_outliers", [True, False])
+def test_a_flat_series_has_limits_on_the_mean_and_no_special_cause(screen_outliers: bool) -> None:
+    result = chart([5] * 8, screen_outliers=screen_outliers)
+    # every moving range is 0: lpl = upl = mean (NHSRplotthedots returns NaN limits when screening is on)
+    assert_limits(result, 5, 5, 5)
+    assert result["point_type"].to_list() == [C] * 8
+
+
+def test_a_single_point_has_a_mean_but_no_limits() -> None:
+    result = chart([42.5])
+    assert_limits(result, 42.5, None, None)
+    assert result["point_type"].to_list() == [C]
+
+
+def test_missing_months_are_skipped_and_moving_ranges_span_the_gap() -> None:
+    dates = [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1), date(2024, 6, 1), *months(3, date(2024, 7, 1))]
+    result = spc_series(dates, [1, 2, 3, 4, 5, 6, 7])
+    # April and May are absent: the moving range from March (3) to June (4) is 1, as for consecutive months,
+    # so the chart is that of 1, 2, …, 7 (see the precedence test): limits 1.34 and 6.66, a trend across the gap
+    assert result["date"].to_list() == dates
+    assert_limits(result, 4, 1.34, 6.66)
+    assert result["special_cause_rule"].to_list() == ["outside_limits"] + ["trend"] * 5 + ["outside_limits"]
+
+
+def test_null_values_are_skipped_like_missing_months() -> None:
+    result = chart([1, 2, 3, None, 4, 5, 6, 7])
+    # the same chart as 1, …, 7; the null row keeps its month and the limits, with no point type
+    assert result.height == 8
+    assert result["value"].to_list() == [1, 2, 3, None, 4, 5, 6, 7]
+    assert_limits(result, 4, 1.34, 6.66)
+    assert result["point_type"].to_list() == [CONCERN, IMPROVE, IMPROVE, None, IMPROVE, IMPROVE, IMPROVE, IMPROVE]
+
+
+def test_input_order_does_not_matter_and_output_is_in_date_order() -> None:
+    dates = months(7)
+    result = spc_series(list(reversed(dates)), [7, 6, 5, 4, 3, 2, 1])
+    assert result["date"].to_list() == dates
+    assert result["value"].to_list() == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(ValueError, match="improvement direction 'up'"):
+        chart([1, 2, 3], "up")
+    with pytest.raises(ValueError, match="dates repeat"):
+        spc_series([date(2024, 1, 1)] * 2, [1, 2])
+    with pytest.raises(ValueError, match="every point needs a date"):
+        spc_series(pl.Series([date(2024, 1, 1), None]), [1, 2])
+    assert spc_series([], []).height == 0
+
+
+# --- spc_monthly from performance_monthly -------------------------------------------------------------------------
+
+DIRECTIONS = pl.DataFrame(
+    {
+        "measure": ["ae_4hr_pct_all", "rtt_52w_plus", "sickness_absence_pct"],
+        "label": ["A&E 4 hours", "52+ week waiters", "Sickness absence"],
+        "unit": ["%", "patients", "%"],
+        "improvement_direction": ["increase", "decrease", "decrease"],
+    }
+)
+
+
+def performance_rows(org_code: str, measure: str, values: list[float | None]) -> pl.DataFrame:
+    """SYNTHETIC rows shaped like the published contract table performance_monthly."""
+    return pl.DataFrame(
+        {
+            "org_code": org_code,
+            "period_month": months(len(values)),
+            "measure": measure,
+            "numerator": None,
+            "denominator": None,
+            "value": values,
+            "source_file": "synthetic",
+        },
+        schema_overrides={"numerator": pl.Float64, "denominator": pl.Float64, "value": pl.Float64},
+    )
+
+
+def test_spc_monthly_charts_each_series_with_its_measures_direction() -> None:
+    shift = [7, 9, 7, 9, 7, 9, 7, 13, 11, 13, 11, 13, 11, 13]  # the shift test's series: mean 10, limits 10 ± 6.1385
+    performance = pl.concat(
+        [
+            performance_rows("RX1", "rtt_52w_plus", shift),
+            performance_rows("RX1", "ae_4hr_pct_all", shift),
+            performance_rows("RX2", "ae_4hr_pct_all", [1, 2, 3, 4, 5, 6, 7]),
+        ]
+    ).sample(fraction=1.0, shuffle=True, seed=7)
+    table = spc_monthly_table(performance, DIRECTIONS)
+    assert table.columns == list(SPC_MONTHLY_COLUMNS)
+    assert table.height == 35
+    rtt = table.filter(org_code="RX1", measure="rtt_52w_plus")
+    ae = table.filter(org_code="RX1", measure="ae_4hr_pct_all")
+    assert rtt["period_month"].to_list() == months(14)
+    assert_limits(rtt, 10, 10 - 2.66 * 30 / 13, 10 + 2.66 * 30 / 13)
+    # fewer 52-week waiters is better, so the run below the mean is the improvement; for A&E the reverse
+    assert rtt["point_type"].to_list() == [IMPROVE] * 7 + [CONCERN] * 7
+    assert ae["point_type"].to_list() == [CONCERN] * 7 + [IMPROVE] * 7
+    # series are charted apart: RX2's 1…7 keeps its own limits 1.34 and 6.66
+    rx2 = table.filter(org_code="RX2")
+    assert_limits(rx2, 4, 1.34, 6.66)
+    assert rx2["special_cause_rule"].to_list() == ["outside_limits"] + ["trend"] * 5 + ["outside_limits"]
+
+
+def test_spc_monthly_refuses_unknown_measures_directions_and_repeated_months() -> None:
+    series = performance_rows("RX1", "cancer_62d_pct", [1, 2, 3])
+    with pytest.raises(ValueError, match=r"no improvement direction for measure\(s\) \['cancer_62d_pct'\]"):
+        spc_monthly_table(series, DIRECTIONS)
+    sideways = DIRECTIONS.with_columns(improvement_direction=pl.lit("sideways"))
+    with pytest.raises(ValueError, match="unknown improvement direction"):
+        spc_monthly_table(performance_rows("RX1", "ae_4hr_pct_all", [1, 2]), sideways)
+    twice = pl.concat([performance_rows("RX1", "ae_4hr_pct_all", [1, 2])] * 2)
+    with pytest.raises(ValueError, match="repeats"):
+        spc_monthly_table(twice, DIRECTIONS)
+
+
+# --- real data ----------------------------------------------------------------------------------------------------
+
+# Mersey and West Lancashire Teaching Hospitals (RBN), SICKNESS_ABSENCE_RATE_PERCENT, April 2024 to March 2025,
+# read by hand from sickness-absence/nhs_sickness_absence_<YYYY-MM>.csv: rows 231 (2024-04 … 2024-09), 229 (2024-10),
+# 227 (2024-11) and 226 (2024-12 … 2025-03), counting the header as row 1
+RBN_SICKNESS = [3.85, 3.86, 3.94, 4.06, 3.53, 3.77, 4.08, 4.12, 4.33, 4.57, 4.45, 4.25]
+
+
+def test_real_sickness_absence_series(real_data: Path) -> None:
+    files = sorted((real_data / "sickness-absence").glob("nhs_sickness_absence_*.csv"))
+    read = [pl.read_csv(f).filter(ORG_CODE="RBN")["SICKNESS_ABSENCE_RATE_PERCENT"].item() for f in files]
+    assert read == RBN_SICKNESS
+    result = spc_series(months(12, date(2024, 4, 1)), RBN_SICKNESS, "decrease")
+    # mean = 48.81 / 12 = 4.0675
+    # moving ranges: .01 .08 .12 .53 .24 .31 .04 .21 .24 .12 .20 → mR = 2.10 / 11 = 0.190909;
+    # 0.53 < 3.267 × 0.190909 = 0.6237 stays → limits 4.0675 ± 0.507818 = 3.559682 and 4.575318;
+    # near beyond 4.0675 ± 0.338545 = 3.728955 and 4.406045
+    assert_limits(result, 4.0675, 4.0675 - 2.66 * 2.10 / 11, 4.0675 + 2.66 * 2.10 / 11)
+    # August (3.53) is below the lower limit: lower sickness is better. January (4.57) and February (4.45) are
+    # near the upper limit with December and March on the same side. April–September sit below the mean and
+    # October–March above it: runs of 6, no shift; August to January rise 5 times, no trend
+    expected = [C] * 4 + [IMPROVE] + [C] * 4 + [CONCERN, CONCERN, C]
+    assert result["point_type"].to_list() == expected
+    assert result["special_cause_rule"].to_list()[4] == "outside_limits"
+    assert result["special_cause_rule"].to_list()[9:11] == ["two_in_three", "two_in_three"]
