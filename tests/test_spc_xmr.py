@@ -7,10 +7,14 @@ screened out before the limits are set.
 """
 
 from datetime import date
+from itertools import accumulate
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from assets.publish.spc.xmr import SERIES_COLUMNS, SPC_MONTHLY_COLUMNS, default_rules, spc_monthly_table, spc_series
 
@@ -182,6 +186,25 @@ def test_trend_then_two_in_three_then_shift() -> None:
     assert result["special_cause_rule"].to_list() == ["two_in_three", "shift"] * 3 + ["trend"] * 8
     # month 7 sits below the mean but takes the rising trend's direction
     assert result["point_type"].to_list() == [CONCERN] * 6 + [IMPROVE] * 8
+
+
+def test_where_trends_meet_a_point_takes_the_later_trends_direction() -> None:
+    # a rise from month 5 to a peak at month 12, then a fall to month 18
+    peak = chart([0, 12, 0, 12, 0, 3, 4, 5, 6, 7, 8, 9, 8, 7, 6, 5, 4, 3, 12])
+    # mean = 111 / 19 = 5.8421; moving ranges: 12, 12, 12, 12, 3, six 1s, six 1s, 9 → mR = 72 / 18 = 4 (none ≥ 13.07)
+    # limits 5.8421 ± 10.64; near beyond 5.8421 ± 7.0933: none. Months 9–15 are above the mean, but in trends
+    assert_limits(peak, 111 / 19, 111 / 19 - 10.64, 111 / 19 + 10.64)
+    assert peak["special_cause_rule"].to_list() == [None] * 4 + ["trend"] * 14 + [None]
+    # the peak (month 12) belongs to both trends and, as in NHSRplotthedots, takes the fall's direction
+    assert peak["point_type"].to_list() == [C] * 4 + [IMPROVE] * 7 + [CONCERN] * 7 + [C]
+    # a fall from month 5 to 11, then, after a jump up, another fall from month 12 to 18
+    falls = chart([12, 0, 12, 0, 9, 8, 7, 6, 5, 4, 3, 7, 6, 5, 4, 3, 2, 1, 12, 0])
+    # mean = 106 / 20 = 5.3; moving ranges: 12, 12, 12, 9, six 1s, 4, six 1s, 11, 12 → mR = 84 / 19 = 4.4211
+    # (none ≥ 14.44); limits 5.3 ± 11.76; near beyond 5.3 ± 7.84: none; no 7 points on one side
+    assert_limits(falls, 5.3, 5.3 - 2.66 * 84 / 19, 5.3 + 2.66 * 84 / 19)
+    # month 11 (3) ends the first fall: a concern. NHSRplotthedots labels it "increasing" from the jump to month 12,
+    # which belongs to the second fall (a deliberate difference, see the module notes)
+    assert falls["point_type"].to_list() == [C] * 4 + [CONCERN] * 14 + [C] * 2
 
 
 def test_fixed_limits_after_twelve_points() -> None:
@@ -379,3 +402,102 @@ def test_real_sickness_absence_series(real_data: Path) -> None:
     assert result["point_type"].to_list() == expected
     assert result["special_cause_rule"].to_list()[4] == "outside_limits"
     assert result["special_cause_rule"].to_list()[9:11] == ["two_in_three", "two_in_three"]
+
+
+# --- against a loop-by-loop transcription of NHSRplotthedots v0.2 -------------------------------------------------
+
+
+def sign(x: float) -> int:
+    return (x > 0) - (x < 0)
+
+
+def plotthedots_transcription(y: list[float], improvement: int, screen_outliers: bool = True) -> list[tuple]:
+    """(rule, point_type) per point of one segment, transcribed loop by loop from NHSRplotthedots v0.2
+    (ptd_spc_standard, ptd_special_cause_type, ptd_point_type), with this project's documented differences:
+    nothing is screened when every moving range is 0, and a trend point takes the direction of the latest trend
+    it belongs to (R takes the step to the next point whenever that point is in any trend)."""
+    n = len(y)
+    mean = sum(y) / n
+    mr = [abs(y[i] - y[i - 1]) for i in range(1, n)]
+    amr = sum(mr) / len(mr) if mr else None
+    if screen_outliers and amr:
+        mr = [r for r in mr if r < 3.267 * amr]
+        amr = sum(mr) / len(mr)
+    if amr is None:
+        outside = close = [False] * n
+    else:
+        limitclose = 2 * (2.66 / 3)
+        outside = [v > mean + 2.66 * amr or v < mean - 2.66 * amr for v in y]
+        close = [
+            not o and (v < mean - limitclose * amr or v > mean + limitclose * amr)
+            for v, o in zip(y, outside, strict=True)
+        ]
+    rtm = [sign(v - mean) for v in y]
+    padded = [0] * 6 + rtm
+    one_side_ends = [
+        int(padded[i] != 0 and all(padded[i] == padded[i - k] for k in range(1, 7))) for i in range(6, n + 6)
+    ]
+    trend_ends = [0] * n
+    for i in range(6, n):
+        d = [sign(y[i - k] - y[i - k - 1]) for k in range(6)]
+        trend_ends[i] = 1 if all(s == 1 for s in d) else -1 if all(s == -1 for s in d) else 0
+
+    def part_of_seven(ends: list[int]) -> list[bool]:
+        padded_ends = ends + [0] * 6
+        return [any(abs(padded_ends[i + k]) == 1 for k in range(7)) for i in range(n)]
+
+    vp, rp = [0, 0, *close, 0, 0], [0, 0, *rtm, 0, 0]
+    two_in_three = [
+        close[i] and any(sum(vp[i + a : i + a + 3]) >= 2 and abs(sum(rp[i + a : i + a + 3])) == 3 for a in range(3))
+        for i in range(n)
+    ]
+    in_trend, in_side_run = part_of_seven(trend_ends), part_of_seven(one_side_ends)
+    rows = []
+    for i in range(n):
+        if outside[i]:
+            rule, direction = "outside_limits", rtm[i]
+        elif in_trend[i]:
+            rule, direction = "trend", next(trend_ends[e] for e in range(min(i + 6, n - 1), i - 1, -1) if trend_ends[e])
+        elif two_in_three[i]:
+            rule, direction = "two_in_three", rtm[i]
+        elif in_side_run[i]:
+            rule, direction = "shift", rtm[i]
+        else:
+            rows.append((None, C))
+            continue
+        if improvement == 0:
+            rows.append((rule, HIGH if direction > 0 else LOW))
+        else:
+            rows.append((rule, IMPROVE if direction * improvement > 0 else CONCERN))
+    return rows
+
+
+def walk(steps: st.SearchStrategy[int]) -> st.SearchStrategy[list[int]]:
+    return st.lists(steps, min_size=1, max_size=30).map(lambda s: list(accumulate(s)))
+
+
+# random walks (drifting ones make trends and shifts common) and small-integer noise (ties, flat runs)
+SERIES = st.one_of(walk(st.integers(-3, 3)), walk(st.integers(-1, 3)), st.lists(st.integers(0, 6), min_size=1))
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    values=SERIES,
+    direction=st.sampled_from(["increase", "decrease", "neutral"]),
+    screen_outliers=st.booleans(),
+)
+def test_matches_the_plotthedots_transcription(values: list[int], direction: str, screen_outliers: bool) -> None:
+    result = chart(values, direction, screen_outliers=screen_outliers)
+    improvement = {"increase": 1, "decrease": -1, "neutral": 0}[direction]
+    expected = plotthedots_transcription(values, improvement, screen_outliers)
+    assert list(zip(result["special_cause_rule"], result["point_type"], strict=True)) == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(series=st.lists(SERIES, min_size=1, max_size=4))
+def test_the_table_charts_each_series_as_spc_series_does(series: list[list[int]]) -> None:
+    performance = pl.concat([performance_rows(f"R{i}", "ae_4hr_pct_all", values) for i, values in enumerate(series)])
+    table = spc_monthly_table(performance, DIRECTIONS)
+    for i, values in enumerate(series):
+        alone = chart(values).drop("segment", "special_cause_rule").rename({"date": "period_month"})
+        assert_frame_equal(table.filter(org_code=f"R{i}").select(alone.columns), alone)

@@ -17,13 +17,16 @@ Per series, or per segment of a series when it is rebased:
 
 The constants live in data/reference/spc_rules.csv. Deliberate differences from NHSRplotthedots v0.2:
 
-* Null values are left out as if the month were absent (NHSRplotthedots does not accept them); their rows come back
-  with the segment's mean and limits and a null point_type. Missing months are handled as NHSRplotthedots does:
-  points are taken in date order and the calendar is ignored, so a moving range spans a gap.
+* Null values are left out as if the month were absent, so they do not count towards fix_after_n either
+  (NHSRplotthedots has no defined handling: NA spreads through its rules); their rows come back with the segment's
+  mean and limits and a null point_type. Missing months are handled as NHSRplotthedots does: points are taken in
+  date order and the calendar is ignored, so a moving range spans a gap.
 * A flat segment (every moving range 0) gets lpl = upl = mean; with screening on NHSRplotthedots screens out every
   zero moving range and returns NaN limits.
-* A trend point that ends one trend and is followed by an equal value takes the direction of its own trend;
-  NHSRplotthedots reads the zero step as "decreasing".
+* A trend point takes the direction of the latest trend it belongs to (a peak shared by a rise and a fall takes the
+  fall's, as in NHSRplotthedots). NHSRplotthedots takes the step to the next point whenever that point is in any
+  trend, so the last point of a trend followed at once by another trend gets the direction of the step between them:
+  "increasing" at the foot of a fall followed by a jump up into a second fall, "decreasing" before an equal value.
 * A rebase date starts a new segment at the first point on or after it (NHSRplotthedots needs an exact date match).
 """
 
