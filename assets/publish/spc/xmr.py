@@ -196,9 +196,13 @@ def _xmr(
     if fix_after_n is not None and fix_after_n < rules.min_fix_after_points:
         raise ValueError(f"limits can be fixed after no fewer than {rules.min_fix_after_points} points")
     points = frame.filter(pl.col("value").is_not_null())
-    charted = points.with_columns(**_limits(keys, screen_outliers, fix_after_n, rules)).with_columns(
-        **_special_causes(keys, rules)
+    # a run-length group number (the frame is sorted by keys) makes every window cheap: integer groups for `over`,
+    # and shifts and rolling sums over the whole column, masked where they would reach into the next series
+    new_series = pl.any_horizontal([pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys]).fill_null(True)
+    points = points.with_columns(_series=new_series.cum_sum()).with_columns(
+        _position=pl.int_range(pl.len()).over("_series"), _length=pl.len().over("_series")
     )
+    charted = _special_causes(_limits(points, screen_outliers, fix_after_n, rules), rules)
     limits = charted.group_by(keys).agg(pl.col("mean", "lpl", "upl").first())
     return (
         frame.join(limits, on=keys, how="left")
@@ -207,52 +211,68 @@ def _xmr(
     )
 
 
-def _limits(keys: list[str], screen_outliers: bool, fix_after_n: int | None, rules: XmrRules) -> dict[str, pl.Expr]:
+def _within_series(expr: pl.Expr, offset: int) -> pl.Expr:
+    """expr shifted by `offset` rows (positive: earlier rows; negative: later ones); null past the series' ends."""
+    position, length = pl.col("_position"), pl.col("_length")
+    inside = position >= offset if offset >= 0 else position - offset < length
+    return pl.when(inside).then(expr.shift(offset))
+
+
+def _trailing_sum(expr: pl.Expr, window: int) -> pl.Expr:
+    """Sum of expr over this row and the window - 1 before it, within the series; null for the first rows."""
+    return pl.when(pl.col("_position") >= window - 1).then(expr.rolling_sum(window_size=window))
+
+
+def _limits(points: pl.DataFrame, screen_outliers: bool, fix_after_n: int | None, rules: XmrRules) -> pl.DataFrame:
     value = pl.col("value")
-    baseline = value if fix_after_n is None else pl.when(pl.int_range(pl.len()).over(keys) < fix_after_n).then(value)
-    moving_range = (baseline - baseline.shift(1)).abs().over(keys)
-    first_mean = moving_range.mean().over(keys)
+    baseline = value if fix_after_n is None else pl.when(pl.col("_position") < fix_after_n).then(value)
+    points = points.with_columns(
+        mean=baseline.mean().over("_series"),
+        _moving_range=(baseline - _within_series(baseline, 1)).abs(),
+    )
     if screen_outliers:
+        first_mean = pl.col("_moving_range").mean().over("_series")
         # an all-zero set of moving ranges has nothing to screen (see the module notes)
-        outlier = (first_mean > 0) & (moving_range >= rules.outlier_screen_multiplier * first_mean)
-        moving_range = pl.when(outlier).then(None).otherwise(moving_range)
-    mean_moving_range = moving_range.mean().over(keys)
-    mean = baseline.mean().over(keys)
-    return {
-        "mean": mean,
-        "lpl": mean - rules.process_limit_multiplier * mean_moving_range,
-        "upl": mean + rules.process_limit_multiplier * mean_moving_range,
-        "_near_distance": rules.near_limit_fraction * rules.process_limit_multiplier * mean_moving_range,
-    }
+        outlier = (first_mean > 0) & (pl.col("_moving_range") >= rules.outlier_screen_multiplier * first_mean)
+        points = points.with_columns(_moving_range=pl.when(~outlier).then(pl.col("_moving_range")))
+    spread = rules.process_limit_multiplier * pl.col("_moving_range").mean().over("_series")
+    return points.with_columns(
+        lpl=pl.col("mean") - spread, upl=pl.col("mean") + spread, _near_distance=rules.near_limit_fraction * spread
+    )
 
 
-def _special_causes(keys: list[str], rules: XmrRules) -> dict[str, pl.Expr]:
+def _special_causes(points: pl.DataFrame, rules: XmrRules) -> pl.DataFrame:
     value, mean = pl.col("value"), pl.col("mean")
-    outside = ((value > pl.col("upl")) | (value < pl.col("lpl"))).fill_null(False)
-    side = (value - mean).sign().cast(pl.Int32)
-    near = (~outside & ((value - mean).abs() > pl.col("_near_distance"))).fill_null(False)
+    points = points.with_columns(
+        _outside=((value > pl.col("upl")) | (value < pl.col("lpl"))).fill_null(False),
+        _side=(value - mean).sign().cast(pl.Int32),
+        _step=(value - _within_series(value, 1)).sign(),
+    ).with_columns(
+        _near=(~pl.col("_outside") & ((value - mean).abs() > pl.col("_near_distance"))).fill_null(False),
+    )
 
-    def run_ends(expr: pl.Expr, length: int) -> pl.Expr:
-        """+1 / -1 where `length` consecutive values of expr (each +1 or -1) end; null elsewhere."""
-        total = expr.rolling_sum(window_size=length).over(keys)
+    def run_ends(column: str, length: int) -> pl.Expr:
+        """+1 / -1 where `length` consecutive values of the column are all +1 / all -1; null elsewhere."""
+        total = _trailing_sum(pl.col(column), length)
         return pl.when(total.abs() == length).then(total.sign())
 
-    def latest_covering(ends: pl.Expr, length: int) -> pl.Expr:
-        """The run end of the latest run of `length` points that covers this point (null when none does)."""
-        return pl.coalesce([ends.shift(-offset).over(keys) for offset in reversed(range(length))])
-
-    step = (value - value.shift(1)).sign().over(keys)
-    trend_direction = latest_covering(run_ends(step, rules.trend_points - 1), rules.trend_points)
-    shift = latest_covering(run_ends(side, rules.shift_points), rules.shift_points).is_not_null()
     window = rules.near_limit_window
-    window_qualifies = (near.cast(pl.Int32).rolling_sum(window_size=window).over(keys) >= rules.near_limit_points) & (
-        side.rolling_sum(window_size=window).over(keys).abs() == window
+    points = points.with_columns(
+        _trend_end=run_ends("_step", rules.trend_points - 1),
+        _shift_end=run_ends("_side", rules.shift_points),
+        _window_near=(_trailing_sum(pl.col("_near").cast(pl.Int32), window) >= rules.near_limit_points)
+        & (_trailing_sum(pl.col("_side"), window).abs() == window),
     )
-    two_in_three = near & pl.any_horizontal(
-        [window_qualifies.shift(-offset).over(keys).fill_null(False) for offset in range(window)]
-    )
+
+    def covering(column: str, length: int) -> list[pl.Expr]:
+        """The column at the ends of every run of `length` points that could cover this point, latest first."""
+        return [_within_series(pl.col(column), -offset) for offset in reversed(range(length))]
+
+    trend_direction = pl.coalesce(covering("_trend_end", rules.trend_points))
+    shift = pl.coalesce(covering("_shift_end", rules.shift_points)).is_not_null()
+    two_in_three = pl.col("_near") & pl.any_horizontal(covering("_window_near", window)).fill_null(False)
     rule = (
-        pl.when(outside)
+        pl.when(pl.col("_outside"))
         .then(pl.lit("outside_limits"))
         .when(trend_direction.is_not_null())
         .then(pl.lit("trend"))
@@ -261,10 +281,12 @@ def _special_causes(keys: list[str], rules: XmrRules) -> dict[str, pl.Expr]:
         .when(shift)
         .then(pl.lit("shift"))
     )
-    signal = pl.when(rule == "trend").then(trend_direction).otherwise(side)
-    improvement = pl.col("improvement")
+    points = points.with_columns(
+        special_cause_rule=rule, _signal=pl.when(rule == "trend").then(trend_direction).otherwise(pl.col("_side"))
+    )
+    signal, improvement = pl.col("_signal"), pl.col("improvement")
     point_type = (
-        pl.when(rule.is_null())
+        pl.when(pl.col("special_cause_rule").is_null())
         .then(pl.lit("common_cause"))
         .when(improvement == 0)
         .then(
@@ -276,4 +298,4 @@ def _special_causes(keys: list[str], rules: XmrRules) -> dict[str, pl.Expr]:
         .then(pl.lit("special_cause_improvement"))
         .otherwise(pl.lit("special_cause_concern"))
     )
-    return {"point_type": point_type, "special_cause_rule": rule}
+    return points.with_columns(point_type=point_type)
