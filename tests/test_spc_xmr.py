@@ -16,7 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from assets.publish.spc.xmr import SERIES_COLUMNS, SPC_MONTHLY_COLUMNS, default_rules, spc_monthly_table, spc_series
+from assets.publish.spc.xmr import (
+    POINT_TYPES,
+    SERIES_COLUMNS,
+    SPC_MONTHLY_COLUMNS,
+    SPECIAL_CAUSE_RULES,
+    default_rules,
+    spc_monthly_table,
+    spc_series,
+)
 
 C, IMPROVE, CONCERN = "common_cause", "special_cause_improvement", "special_cause_concern"
 HIGH, LOW = "special_cause_neutral_high", "special_cause_neutral_low"
@@ -287,12 +295,12 @@ def test_missing_months_are_skipped_and_moving_ranges_span_the_gap() -> None:
 
 
 def test_null_values_are_skipped_like_missing_months() -> None:
-    result = chart([1, 2, 3, None, 4, 5, 6, 7])
-    # the same chart as 1, …, 7; the null row keeps its month and the limits, with no point type
-    assert result.height == 8
-    assert result["value"].to_list() == [1, 2, 3, None, 4, 5, 6, 7]
+    result = chart([1, 2, 3, None, 4, 5, float("nan"), 6, 7])
+    # the same chart as 1, …, 7; the null and NaN rows keep their months and the limits, with no point type
+    assert result.height == 9
+    assert result["value"].to_list() == [1, 2, 3, None, 4, 5, None, 6, 7]
     assert_limits(result, 4, 1.34, 6.66)
-    assert result["point_type"].to_list() == [CONCERN, IMPROVE, IMPROVE, None, IMPROVE, IMPROVE, IMPROVE, IMPROVE]
+    assert result["point_type"].to_list() == [CONCERN, IMPROVE, IMPROVE, None, IMPROVE, IMPROVE, None, IMPROVE, IMPROVE]
 
 
 def test_input_order_does_not_matter_and_output_is_in_date_order() -> None:
@@ -307,6 +315,8 @@ def test_bad_arguments_are_refused() -> None:
         chart([1, 2, 3], "up")
     with pytest.raises(ValueError, match="dates repeat"):
         spc_series([date(2024, 1, 1)] * 2, [1, 2])
+    with pytest.raises(ValueError, match="2 dates but 1 values"):
+        spc_series(months(2), [1])
     with pytest.raises(ValueError, match="every point needs a date"):
         spc_series(pl.Series([date(2024, 1, 1), None]), [1, 2])
     assert spc_series([], []).height == 0
@@ -491,6 +501,8 @@ def test_matches_the_plotthedots_transcription(values: list[int], direction: str
     improvement = {"increase": 1, "decrease": -1, "neutral": 0}[direction]
     expected = plotthedots_transcription(values, improvement, screen_outliers)
     assert list(zip(result["special_cause_rule"], result["point_type"], strict=True)) == expected
+    assert set(result["point_type"]) <= set(POINT_TYPES)
+    assert set(result["special_cause_rule"].drop_nulls()) <= set(SPECIAL_CAUSE_RULES)
 
 
 @settings(max_examples=25, deadline=None)

@@ -17,7 +17,7 @@ Per series, or per segment of a series when it is rebased:
 
 The constants live in data/reference/spc_rules.csv. Deliberate differences from NHSRplotthedots v0.2:
 
-* Null values are left out as if the month were absent, so they do not count towards fix_after_n either
+* Null (and NaN) values are left out as if the month were absent, so they do not count towards fix_after_n either
   (NHSRplotthedots has no defined handling: NA spreads through its rules); their rows come back with the segment's
   mean and limits and a null point_type. Missing months are handled as NHSRplotthedots does: points are taken in
   date order and the calendar is ignored, so a moving range spans a gap.
@@ -111,6 +111,8 @@ def spc_series(
     or a rebase date not after the first date or after the last one.
     """
     rules = rules or default_rules()
+    if len(dates) != len(values):
+        raise ValueError(f"{len(dates)} dates but {len(values)} values")
     dates = dates if isinstance(dates, pl.Series) else pl.Series(dates, dtype=pl.Date)
     frame = pl.DataFrame({"date": dates, "value": _as_float_series(values)})
     if frame["date"].dtype != pl.Date:
@@ -195,6 +197,7 @@ def _xmr(
     """Limits and special causes per `keys` group of `frame` (columns keys, date, value, improvement; sorted)."""
     if fix_after_n is not None and fix_after_n < rules.min_fix_after_points:
         raise ValueError(f"limits can be fixed after no fewer than {rules.min_fix_after_points} points")
+    frame = frame.with_columns(pl.col("value").fill_nan(None))
     points = frame.filter(pl.col("value").is_not_null())
     # a run-length group number (the frame is sorted by keys) makes every window cheap: integer groups for `over`,
     # and shifts and rolling sums over the whole column, masked where they would reach into the next series
