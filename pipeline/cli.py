@@ -4,6 +4,7 @@ import argparse
 import os
 import sys
 import textwrap
+from datetime import date
 from pathlib import Path
 
 from pipeline import settings
@@ -35,6 +36,13 @@ def parse_years(text: str) -> set[int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a year list such as 2024, 2021-2024 or 2021,2023") from None
     return years
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2024-04-01") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,7 +94,49 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("sql", help="SQL to run (the file is opened read-only)")
     query.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
     query.add_argument("--database", type=Path, help="another published file to query")
+    add_spc_parser(commands)
     return parser
+
+
+def add_spc_parser(commands: argparse._SubParsersAction) -> None:
+    spc = commands.add_parser(
+        "spc",
+        help="XmR (SPC) chart of your own series from a CSV file, the Making Data Count way",
+        description=(
+            "Statistical process control of one series, following NHSRplotthedots v0.2: mean, process limits "
+            "(mean ± 2.66 × mean moving range) and each point's type (common_cause, special_cause_improvement, "
+            "special_cause_concern, special_cause_neutral_high or _low), printed as CSV with columns "
+            "date, value, mean, lpl, upl, point_type. Dates are YYYY-MM-DD or DD/MM/YYYY; an empty value is a "
+            "missing point."
+        ),
+        epilog=textwrap.dedent(
+            """\
+            examples:
+              nhs-readiness spc waits.csv --date month --value waiting_list --improvement decrease
+              nhs-readiness spc ae.csv --date period --value pct_4hr --fix-after 12 > ae_spc.csv
+              nhs-readiness spc ae.csv --date period --value pct_4hr --rebase 2024-04-01
+            """
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    spc.add_argument("file", type=Path, metavar="FILE.csv", help="CSV file with a header row")
+    spc.add_argument("--date", required=True, metavar="COL", help="column holding each point's date")
+    spc.add_argument("--value", required=True, metavar="COL", help="column holding each point's value")
+    spc.add_argument(
+        "--improvement",
+        choices=["increase", "decrease", "neutral"],
+        default="increase",
+        help="which direction is better (default: increase)",
+    )
+    spc.add_argument(
+        "--no-screen-outliers",
+        action="store_true",
+        help="keep moving ranges of 3.267 × their mean or more when setting the limits",
+    )
+    spc.add_argument("--fix-after", type=int, metavar="N", help="set the mean and limits from the first N points only")
+    spc.add_argument(
+        "--rebase", nargs="+", type=parse_date, default=[], metavar="DATE", help="start new limits at these dates"
+    )
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -141,9 +191,31 @@ def command_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_spc(args: argparse.Namespace) -> int:
+    from assets.publish.spc.analyst_csv import spc_for_csv
+
+    try:
+        chart, warnings = spc_for_csv(
+            args.file,
+            args.date,
+            args.value,
+            args.improvement,
+            screen_outliers=not args.no_screen_outliers,
+            fix_after_n=args.fix_after,
+            rebase_dates=args.rebase,
+        )
+    except ValueError as error:
+        print(f"nhs-readiness spc: {error}", file=sys.stderr)
+        return 2
+    for warning in warnings:
+        print(f"nhs-readiness spc: warning: {warning}", file=sys.stderr)
+    sys.stdout.write(chart.write_csv())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"run": command_run, "query": command_query}
+    handlers = {"run": command_run, "query": command_query, "spc": command_spc}
     return handlers[args.command](args)
 
 
