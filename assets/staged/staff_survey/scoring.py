@@ -111,66 +111,67 @@ def items_from_responses(responses: pl.DataFrame) -> pl.DataFrame:
 def items_from_option_sums(sums: pl.DataFrame) -> pl.DataFrame:
     """Item statistics from published sums of option subsets (the trust-level extract).
 
-    `sums` has org_code, question_id, options (list of option labels) and pct. With the total of all options
-    being 100, a statistic is recovered exactly when its option vector lies in the span of the known subsets;
-    otherwise it stays null (never estimated).
+    `sums` has org_code, question_id, extract_column, options (list of option labels) and pct. With the total
+    of all options being 100, a statistic is recovered exactly when its option vector is a linear combination
+    of the published subsets (e.g. q12b favourable = 100 − sometimes_rate); otherwise it stays null.
     """
     scales = read_reference("response_scales")
     scale_of = dict(catalogue().select("question_id", "response_scale").iter_rows())
     scoring = option_scoring()
-    targets: dict[str, dict[str, np.ndarray | None]] = {}
-    options_of: dict[str, list[str]] = {}
-    for question in sums["question_id"].unique().to_list():
-        options = scales.filter(pl.col("scale_id") == scale_of[question]).sort(pl.col("option_order").cast(pl.Int32))
-        labels = options["option_label"].to_list()
-        rows = {r["option_label"]: r for r in scoring.filter(pl.col("question_id") == question).iter_rows(named=True)}
-        options_of[question] = labels
-        fav = np.array([1.0 if rows.get(o, {}).get("favourable") else 0.0 for o in labels])
-        unfav = np.array([1.0 if rows.get(o, {}).get("unfavourable") else 0.0 for o in labels])
-        score_values = [rows.get(o, {}).get("option_score") for o in labels]
-        # the score is a plain linear statistic only when every option is scored (the denominator is then 100)
-        score = np.array(score_values, dtype=float) / 100 if all(v is not None for v in score_values) else None
-        targets[question] = {
-            "pct_favourable": fav if fav.any() else None,
-            "pct_unfavourable": unfav if unfav.any() else None,
-            "score_0_10": score,
-        }
-
-    out = []
-    for (org, question), group in sums.group_by(["org_code", "question_id"], maintain_order=True):
-        labels = options_of[question]
-        vectors = [np.ones(len(labels))]
-        values = [100.0]
-        for options, pct in zip(group["options"].to_list(), group["pct"].to_list(), strict=True):
-            if pct is None:
+    parts = []
+    for question in sorted(sums["question_id"].unique().to_list()):
+        of_question = sums.filter(pl.col("question_id") == question)
+        labels = (
+            scales.filter(pl.col("scale_id") == scale_of[question])
+            .sort(pl.col("option_order").cast(pl.Int32))["option_label"]
+            .to_list()
+        )
+        subsets = of_question.unique("extract_column").sort("extract_column")
+        columns = subsets["extract_column"].to_list()
+        basis = np.vstack(
+            [np.ones(len(labels))] + [np.array([float(o in opts) for o in labels]) for opts in subsets["options"]]
+        )
+        wide = of_question.pivot(on="extract_column", index="org_code", values="pct")
+        stats = {}
+        for stat, target in _targets(question, labels, scoring).items():
+            coefficients = _combination(basis, target)
+            if coefficients is None:
+                stats[stat] = pl.lit(None, dtype=pl.Float64)
                 continue
-            vectors.append(np.array([1.0 if o in options else 0.0 for o in labels]))
-            values.append(pct)
-        basis = np.vstack(vectors)
-        row = {"org_code": org, "question_id": question}
-        for stat, target in targets[question].items():
-            row[stat] = _solve(basis, np.array(values), target) if len(values) > 1 else None
-        out.append(row)
-    return pl.DataFrame(
-        out,
-        schema={
-            "org_code": pl.String,
-            "question_id": pl.String,
-            "pct_favourable": pl.Float64,
-            "pct_unfavourable": pl.Float64,
-            "score_0_10": pl.Float64,
-        },
-    )
+            used = [c for c, k in zip(columns, coefficients[1:], strict=True) if abs(k) > 1e-12]
+            value = pl.lit(100.0 * coefficients[0])
+            for column, k in zip(columns, coefficients[1:], strict=True):
+                if abs(k) > 1e-12:
+                    value = value + k * pl.col(column)
+            stats[stat] = pl.when(pl.all_horizontal(pl.col(c).is_not_null() for c in used)).then(value)
+        parts.append(wide.select("org_code", question_id=pl.lit(question), **stats))
+    schema = {"org_code": pl.String, "question_id": pl.String}
+    schema |= {s: pl.Float64 for s in ("pct_favourable", "pct_unfavourable", "score_0_10")}
+    return pl.concat([p.cast(schema) for p in parts]) if parts else pl.DataFrame(schema=schema)
 
 
-def _solve(basis: np.ndarray, values: np.ndarray, target: np.ndarray | None) -> float | None:
-    """target · p, when target is a linear combination of the known subset vectors (else None)."""
+def _targets(question: str, labels: list[str], scoring: pl.DataFrame) -> dict[str, np.ndarray | None]:
+    rows = {r["option_label"]: r for r in scoring.filter(pl.col("question_id") == question).iter_rows(named=True)}
+    favourable = np.array([float(bool(rows.get(o, {}).get("favourable"))) for o in labels])
+    unfavourable = np.array([float(bool(rows.get(o, {}).get("unfavourable"))) for o in labels])
+    scores = [rows.get(o, {}).get("option_score") for o in labels]
+    # the score is linear in the option percentages only when every option is scored (denominator 100)
+    score = np.array(scores, dtype=float) / 100 if all(v is not None for v in scores) else None
+    return {
+        "pct_favourable": favourable if favourable.any() else None,
+        "pct_unfavourable": unfavourable if unfavourable.any() else None,
+        "score_0_10": score,
+    }
+
+
+def _combination(basis: np.ndarray, target: np.ndarray | None) -> np.ndarray | None:
+    """Coefficients c with c · basis == target (row 0 of basis is the all-options total), or None."""
     if target is None:
         return None
     coefficients, *_ = np.linalg.lstsq(basis.T, target, rcond=None)
     if not np.allclose(basis.T @ coefficients, target, atol=1e-9):
         return None
-    return float(coefficients @ values)
+    return coefficients
 
 
 @cache
