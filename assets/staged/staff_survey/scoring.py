@@ -143,7 +143,8 @@ def items_from_option_sums(sums: pl.DataFrame) -> pl.DataFrame:
             for column, k in zip(columns, coefficients[1:], strict=True):
                 if abs(k) > 1e-12:
                     value = value + k * pl.col(column)
-            stats[stat] = pl.when(pl.all_horizontal(pl.col(c).is_not_null() for c in used)).then(value)
+            # round away floating-point noise such as -3.5e-14 left by the linear combination
+            stats[stat] = pl.when(pl.all_horizontal(pl.col(c).is_not_null() for c in used)).then(value.round(9))
         parts.append(wide.select("org_code", question_id=pl.lit(question), **stats))
     schema = {"org_code": pl.String, "question_id": pl.String}
     schema |= {s: pl.Float64 for s in ("pct_favourable", "pct_unfavourable", "score_0_10")}
