@@ -93,11 +93,16 @@ survey_organisations_expectations = gx_check(
 )
 
 
-def _years(context: dg.AssetCheckExecutionContext) -> list[int]:
-    if context.has_partition_key_range:
-        rng = context.partition_key_range
-        return list(range(int(rng.start), int(rng.end) + 1))
-    return []
+def _years(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> list[int]:
+    """The survey years being materialised (every year in the table outside a partitioned run)."""
+    if context.has_partition_key or context.has_partition_key_range:
+        return [int(key) for key in context.partition_keys]
+    with warehouse.get_connection() as con:
+        if not table_exists(con, "staff_survey_items"):
+            return []
+        return [
+            year for (year,) in con.sql("SELECT DISTINCT survey_year FROM staff_survey_items ORDER BY 1").fetchall()
+        ]
 
 
 @dg.asset_check(
@@ -110,14 +115,13 @@ def _years(context: dg.AssetCheckExecutionContext) -> list[int]:
     ),
 )
 def scoring_validity(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    years = _years(context)
+    years = _years(context, warehouse)
     with warehouse.get_connection() as con:
         if not (table_exists(con, "staff_survey_items") and table_exists(con, "people_promise_scores")):
             return dg.AssetCheckResult(passed=False, description="the survey tables do not exist")
-        where = "list_contains(?, survey_year)" if years else "TRUE"
-        params = [years] if years else []
-        items = con.sql(f"SELECT * FROM staff_survey_items WHERE {where}", params=params).pl()
-        scores = con.sql(f"SELECT * FROM people_promise_scores WHERE {where}", params=params).pl()
+        where = "list_contains(?, survey_year)"
+        items = con.sql(f"SELECT * FROM staff_survey_items WHERE {where}", params=[years]).pl()
+        scores = con.sql(f"SELECT * FROM people_promise_scores WHERE {where}", params=[years]).pl()
     result = scoring.subscore_rebuild(items, scores)
     tested = result.filter("tested")
     if tested.is_empty():
@@ -151,8 +155,9 @@ def extract_agrees_with_workbook(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
     compared, problems = 0, []
+    years = _years(context, warehouse)
     with warehouse.get_connection() as con:
-        for year in _years(context):
+        for year in years:
             files = {f.product: f for f in recorded_files(con, DATASET, str(year))}
             if not {"organisational_workbook", "trust_extract"} <= files.keys():
                 continue
