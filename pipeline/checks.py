@@ -9,9 +9,12 @@ from pipeline.warehouse import WarehouseResource, table_exists
 def _partition_filter(
     context: dg.AssetCheckExecutionContext, column: str | None, sql_type: str
 ) -> tuple[str, list[str]]:
-    if column is None or not context.has_partition_key_range:
+    if column is None or not (context.has_partition_key or context.has_partition_key_range):
         return "TRUE", []
-    rng = context.partition_key_range
+    # a single-partition run has a partition key but no key range
+    rng = context.partition_key_range if context.has_partition_key_range else None
+    if rng is None:
+        return f'"{column}" = CAST(? AS {sql_type})', [context.partition_key]
     return f'"{column}" BETWEEN CAST(? AS {sql_type}) AND CAST(? AS {sql_type})', [rng.start, rng.end]
 
 

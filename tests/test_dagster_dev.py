@@ -85,8 +85,8 @@ def test_dagster_dev_lists_assets_by_stage_and_stops_cleanly(dagster_dev) -> Non
     assert "dagster/column_schema" in labels
 
     os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
-    deadline = time.monotonic() + 30
+    process.wait(timeout=60)
+    deadline = time.monotonic() + 60  # children exit after the parent; slow on a loaded 2-core machine
     while _group_members(process.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _group_members(process.pid) == [], "dagster dev left processes behind after SIGTERM"

@@ -1,0 +1,1 @@
+"""Organisations: ODS trusts joined with the staff survey's benchmarking groups."""
