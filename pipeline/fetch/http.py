@@ -281,12 +281,11 @@ def _stream_to_temp(
                     out.write(block)
                     bar.update(len(block))
             except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
+                arrived = max(received, response.raw.tell())  # bytes read off the wire, buffered ones included
                 of = f" of {expected:,}" if expected is not None else ""
                 raise DownloadError(
-                    url,
-                    f"truncated body: the connection broke after {received:,}{of} bytes ({_short(error)})",
-                    transient=True,
-                ) from None
+                    url, f"truncated body: the connection closed after {arrived:,}{of} bytes", transient=True
+                ) from error
             out.flush()
             os.fsync(out.fileno())
         if expected is not None and received != expected:
