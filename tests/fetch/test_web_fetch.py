@@ -316,7 +316,7 @@ def test_rewrites_and_direct_urls_cannot_leave_the_allow_list(web_source: MakeSo
     escaping = web_source(url_rewrites={"https://www.england.nhs.uk": "https://mirror.example.org"})
     with pytest.raises(DownloadError, match="url_rewrites may only point at a loopback test server"):
         web_fetch(escaping, "ae", "monthly_csv", "2024-05-01")
-    with pytest.raises(DownloadError, match="host 'example.org' is not an allow-listed publisher"):
+    with pytest.raises(DownloadError, match=r"host 'example\.org' is not an allow-listed publisher"):
         http.download("https://example.org/x.csv", tmp_path, "csv", web_source(), name="x.csv")
     with pytest.raises(DownloadError, match="only HTTPS is allowed"):
         http.download("http://www.england.nhs.uk/x.csv", tmp_path, "csv", web_source(), name="x.csv")
