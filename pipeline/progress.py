@@ -1,6 +1,7 @@
 """One progress line per asset as a run executes, from Dagster's own events."""
 
 import logging
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,10 @@ def root_cause(error) -> tuple[str, str]:
         error = error.cause
     if error is None:
         return "Error", "unknown error"
-    return error.cls_name or "Error", (error.message or "").strip().split("\n")[0]
+    cls = error.cls_name or "Error"
+    message = (error.message or "").strip().split("\n")[0]
+    # Dagster prefixes the message with the qualified class name, which the caller prints already
+    return cls, re.sub(rf"^(?:[\w.]+\.)?{re.escape(cls)}: ", "", message)
 
 
 @dataclass

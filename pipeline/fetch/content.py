@@ -21,6 +21,7 @@ ACCEPTED_TYPES = {
     },
     "csv": {"text/csv", "text/plain", "application/csv", "text/comma-separated-values", "application/vnd.ms-excel"},
 }
+KIND_LABELS = {"zip": "a zip archive", "xlsx": "an Excel workbook (.xlsx)", "csv": "a CSV file"}
 GENERIC_TYPES = {
     "",
     "application/octet-stream",
@@ -41,9 +42,9 @@ def media_type(content_type: str | None) -> str:
 def check_content_type(content_type: str | None, kind: str) -> None:
     media = media_type(content_type)
     if media == "text/html" or media == "application/xhtml+xml":
-        raise ContentError(f"the server sent an HTML page (Content-Type {media}) instead of a {kind} file")
+        raise ContentError(f"the server sent an HTML page (Content-Type {media}) instead of {KIND_LABELS[kind]}")
     if media not in GENERIC_TYPES and media not in ACCEPTED_TYPES[kind]:
-        raise ContentError(f"unexpected Content-Type {media!r} for a {kind} file")
+        raise ContentError(f"unexpected Content-Type {media!r} for {KIND_LABELS[kind]}")
 
 
 def looks_like_html(head: bytes) -> bool:
@@ -60,7 +61,7 @@ def check_file(path: Path, kind: str) -> None:
     if kind in ("zip", "xlsx"):
         if not head.startswith(ZIP_MAGIC):
             what = "an HTML page" if looks_like_html(head) else f"data starting {head[:8]!r}"
-            raise ContentError(f"expected a {kind} file (zip signature PK\\x03\\x04) but got {what}")
+            raise ContentError(f"expected {KIND_LABELS[kind]} (zip signature PK\\x03\\x04) but got {what}")
         try:
             members = safe_members(path)
         except UnsafeArchiveError as error:

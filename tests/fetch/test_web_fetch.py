@@ -251,8 +251,8 @@ def test_truncated_body_is_retried_then_refused(
 @pytest.mark.parametrize(
     ("content_type", "message"),
     [
-        ("text/html; charset=utf-8", r"the server sent an HTML page \(Content-Type text/html\) instead of a xlsx file"),
-        ("application/octet-stream", r"expected a xlsx file \(zip signature PK\\x03\\x04\) but got an HTML page"),
+        ("text/html; charset=utf-8", r"an HTML page \(Content-Type text/html\) instead of an Excel workbook"),
+        ("application/octet-stream", r"expected an Excel workbook \(\.xlsx\) \(zip signature .*but got an HTML page"),
     ],
 )
 def test_html_page_served_as_xlsx_is_refused_without_retry(
@@ -353,20 +353,25 @@ def test_offline_run_reuses_the_cache_and_says_how_old_it_is(
 @pytest.mark.parametrize(
     ("failure", "outcome"),
     [
-        (Reply(NOT_FOUND_PAGE, 200, "text/csv"), DownloadError),  # HTML instead of the CSV
-        (Reply(b"Period,Org Code\n" * 3000, 200, "text/csv", truncate_to=100), "cache"),
-        (Reply(b"oops", 500, "text/plain"), "cache"),
-        (Reply(NOT_FOUND_PAGE, 404, "text/html"), SourceUnavailableError),
+        ("html-instead", DownloadError),
+        ("truncated", "cache"),
+        ("persistent-500", "cache"),
+        ("withdrawn-404", SourceUnavailableError),
     ],
-    ids=["html-instead", "truncated", "persistent-500", "withdrawn-404"],
 )
 def test_a_failed_download_never_changes_the_cached_file(
-    publisher: PublisherServer, web_source: MakeSource, ae_may: Path, tmp_path: Path, failure: Reply, outcome
+    publisher: PublisherServer, web_source: MakeSource, ae_may: Path, tmp_path: Path, failure: str, outcome
 ) -> None:
     publisher.publish(AE_MAY, csv_reply(ae_may))
     web_fetch(web_source(), "ae", "monthly_csv", "2024-05-01")
     before = tree_bytes(tmp_path / "raw")
-    publisher.publish(AE_MAY, failure)
+    replies = {
+        "html-instead": Reply(NOT_FOUND_PAGE, 200, "text/csv"),
+        "truncated": csv_reply(ae_may, truncate_to=10_000),
+        "persistent-500": Reply(b"oops", 500, "text/plain"),
+        "withdrawn-404": Reply(NOT_FOUND_PAGE, 404, "text/html"),
+    }
+    publisher.publish(AE_MAY, replies[failure])
     if outcome == "cache":
         assert web_fetch(web_source(), "ae", "monthly_csv", "2024-05-01").origin == "cache"
     else:
