@@ -33,6 +33,8 @@ CHUNK_BYTES = 1 << 16
 MAX_BACKOFF_SECONDS = 60.0
 # a bar only for downloads still running after this long, so small files stay quiet
 PROGRESS_DELAY_SECONDS = 1.0
+# temporary files of a killed run; a live download touches its file far more often than this
+STALE_PART_SECONDS = 3600
 
 
 class DownloadError(RuntimeError):
@@ -226,6 +228,7 @@ def download(
     DownloadError for anything else, after retrying transient failures.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    _remove_stale_parts(directory)
     headers = {"Accept-Encoding": "identity"}  # Content-Length then counts the bytes we store
     if etag:
         headers["If-None-Match"] = etag
@@ -242,6 +245,15 @@ def download(
                 return _stream_to_temp(url, final, response, directory, kind, settings, name)
 
     return _with_retries(url, settings, attempt)
+
+
+def _remove_stale_parts(directory: Path) -> None:
+    for part in directory.glob(".*.part"):
+        try:
+            if time.time() - part.stat().st_mtime > STALE_PART_SECONDS:
+                part.unlink()
+        except FileNotFoundError:
+            pass  # another process finished or removed it
 
 
 def _stream_to_temp(

@@ -7,6 +7,7 @@ discovery. Every data file served is a real public file from the real-data folde
 import io
 import json
 import logging
+import os
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -167,6 +168,17 @@ def test_changed_upstream_file_replaces_the_cache_and_records_the_previous_check
     assert (sidecar["sha256"], sidecar["previous_sha256"]) == (ETR_2026_SHA, ETR_2025_SHA)
 
 
+def test_a_dated_ods_vintage_is_only_the_copy_downloaded_that_day(
+    publisher: PublisherServer, web_source: MakeSource, real_data: Path
+) -> None:
+    publisher.publish(ETR, csv_reply(real_data / "ods" / "2026" / "etr.csv"))
+    source = web_source()
+    today = web_fetch(source, "ods", "etr", "current").period
+    assert web_fetch(source, "ods", "etr", today).sha256 == ETR_2026_SHA
+    with pytest.raises(SourceUnavailableError, match="published only as the current file"):
+        web_fetch(source, "ods", "etr", "2025-01-01")
+
+
 def test_unchanged_file_is_revalidated_with_its_etag(
     publisher: PublisherServer, web_source: MakeSource, real_data: Path
 ) -> None:
@@ -223,6 +235,32 @@ def test_transient_error_then_success_is_retried(
     file = web_fetch(web_source(), "ae", "monthly_csv", "2024-05-01")
     assert publisher.hits["/statistics/wp-content/uploads/sites/2/2024/06/Monthly-AE-May-2024.csv"] == [status, 200]
     assert file.path.read_bytes() == ae_may.read_bytes()
+
+
+def test_a_server_that_does_not_answer_times_out(
+    publisher: PublisherServer, web_source: MakeSource, ae_may: Path, tmp_path: Path
+) -> None:
+    publisher.publish(AE_MAY, csv_reply(ae_may, delay_seconds=1.0), csv_reply(ae_may))
+    file = web_fetch(web_source(timeout_seconds=0.2), "ae", "monthly_csv", "2024-05-01")  # second try answers
+    assert file.path.read_bytes() == ae_may.read_bytes()
+    publisher.publish(AE_MAY, csv_reply(ae_may, delay_seconds=1.0))
+    with pytest.raises(DownloadError, match=r"timed out after 0\.2 s .*\(gave up after 2 attempts\)"):
+        no_cache = web_source(timeout_seconds=0.2, retries=1, raw_dir=str(tmp_path / "empty"))
+        web_fetch(no_cache, "ae", "monthly_csv", "2024-05-01")
+
+
+def test_a_stale_temporary_file_of_a_killed_run_is_cleaned_up(
+    publisher: PublisherServer, web_source: MakeSource, ae_may: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "raw" / "ae"
+    folder.mkdir(parents=True)
+    stale, fresh = folder / ".Monthly-AE-May-2024.csv.k1ll3d.part", folder / ".Monthly-AE-May-2024.csv.l1v3.part"
+    for part in (stale, fresh):
+        part.write_bytes(ae_may.read_bytes()[:5000])
+    os.utime(stale, (0, 0))
+    publisher.publish(AE_MAY, csv_reply(ae_may))
+    web_fetch(web_source(), "ae", "monthly_csv", "2024-05-01")
+    assert not stale.exists() and fresh.exists()  # a younger one may belong to a download still running
 
 
 def test_persistent_500_gives_up_and_names_the_url(

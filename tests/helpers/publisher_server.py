@@ -6,6 +6,7 @@ same server answers for every publisher host. Unregistered paths get a 404 HTML 
 """
 
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ class Reply:
     truncate_to: int | None = None
     send_length: bool = True
     etag: str = ""
+    delay_seconds: float = 0.0  # wait this long before answering (timeouts)
 
 
 def route_key(url: str) -> str:
@@ -83,6 +85,7 @@ class PublisherServer:
                 key = self.path
                 server.request_headers[key].append(dict(self.headers.items()))
                 reply = server._next_reply(key) or Reply(NOT_FOUND_PAGE, 404, "text/html; charset=utf-8")
+                time.sleep(reply.delay_seconds)
                 if reply.etag and self.headers.get("If-None-Match") == reply.etag:
                     server.hits[key].append(304)
                     self.send_response(304)
