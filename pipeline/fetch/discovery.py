@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline.errors import SourceUnavailableError
 from pipeline.fetch.catalogue import CatalogueEntry, known_for
-from pipeline.fetch.http import DownloadError, FetchSettings, get_page
+from pipeline.fetch.http import DownloadError, FetchSettings, forget_unreachable_hosts, get_page
 from pipeline.fetch.urls import DisallowedURLError, check_official, file_name, resolve_link
 
 log = logging.getLogger("pipeline.fetch")
@@ -93,8 +93,9 @@ _PAGE_MEMO: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[float, list[str]
 
 
 def clear_memo() -> None:
-    """Forget pages read earlier in this process (tests change what their server publishes)."""
+    """Forget pages read and hosts found unreachable earlier in this process (tests change their server)."""
     _PAGE_MEMO.clear()
+    forget_unreachable_hosts()
 
 
 def _links_on(page: str, settings: FetchSettings) -> list[str]:

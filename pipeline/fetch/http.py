@@ -12,11 +12,11 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import requests
 import urllib3
@@ -24,8 +24,9 @@ from tqdm import tqdm
 
 from pipeline.errors import SourceUnavailableError
 from pipeline.fetch.content import ContentError, check_content_type, check_file, media_type
-from pipeline.fetch.urls import DisallowedURLError, check_official, is_loopback, resolve_link, rewrite
+from pipeline.fetch.urls import DisallowedURLError, check_official, host_of, is_loopback, resolve_link, rewrite
 
+T = TypeVar("T")
 USER_AGENT = "nhs-change-readiness/0.1 (open-source NHS data pipeline; python-requests)"
 MAX_REDIRECTS = 5
 PAGE_MAX_BYTES = 20 << 20
@@ -40,10 +41,11 @@ STALE_PART_SECONDS = 3600
 class DownloadError(RuntimeError):
     """A download failed or its bytes failed a check. The message names the URL and what was wrong."""
 
-    def __init__(self, url: str, problem: str, *, transient: bool = False) -> None:
+    def __init__(self, url: str, problem: str, *, transient: bool = False, unreachable: bool = False) -> None:
         self.url = url
         self.problem = problem
-        self.transient = transient
+        self.transient = transient or unreachable
+        self.unreachable = unreachable  # no connection at all (refused, DNS, timeout), as opposed to a bad answer
         super().__init__(f"download of {url} failed: {problem}")
 
 
@@ -120,12 +122,12 @@ def _open(
             )
         except requests.Timeout as error:
             raise DownloadError(
-                url, f"timed out after {settings.timeout_seconds:g} s ({error})", transient=True
+                url, f"timed out after {settings.timeout_seconds:g} s ({_short(error)})", unreachable=True
             ) from None
         except requests.ConnectionError as error:
-            raise DownloadError(url, f"could not connect ({_short(error)})", transient=True) from None
+            raise DownloadError(url, f"could not connect ({_short(error)})", unreachable=True) from None
         except requests.RequestException as error:
-            raise DownloadError(url, f"request failed ({_short(error)})", transient=True) from None
+            raise DownloadError(url, f"request failed ({_short(error)})") from None
         if response.is_redirect:
             location = response.headers.get("Location", "")
             response.close()
@@ -156,17 +158,39 @@ def _raise_for_status(url: str, response: requests.Response) -> None:
     raise DownloadError(url, what, transient=status == 429 or status >= 500)
 
 
-def _with_retries(url: str, settings: FetchSettings, attempt):
-    """Call attempt() up to 1 + retries times, backing off exponentially after transient failures."""
+# host -> (when, why) for hosts that could not be reached at all after every retry in this process
+_UNREACHABLE: dict[str, tuple[float, str]] = {}
+UNREACHABLE_MEMO_SECONDS = 600.0
+
+
+def forget_unreachable_hosts() -> None:
+    _UNREACHABLE.clear()
+
+
+def _with_retries(url: str, settings: FetchSettings, attempt: Callable[[], T]) -> T:
+    """Call attempt() up to 1 + retries times, backing off exponentially after transient failures.
+
+    A host that could not be reached at all is not tried again for a while, so an offline run falls back
+    to the cache at once for every other file instead of waiting through the retries of each one.
+    """
+    host = host_of(url)
+    earlier = _UNREACHABLE.get(host)
+    if earlier is not None and time.monotonic() - earlier[0] < UNREACHABLE_MEMO_SECONDS:
+        raise DownloadError(url, f"{host} could not be reached earlier in this run ({earlier[1]})", unreachable=True)
     attempts = 1 + max(settings.retries, 0)
     for number in range(1, attempts + 1):
         try:
             return attempt()
         except DownloadError as error:
             if not error.transient or number == attempts:
+                if error.unreachable:
+                    _UNREACHABLE[host] = (time.monotonic(), error.problem)
                 if error.transient and attempts > 1:
                     raise DownloadError(
-                        url, f"{error.problem} (gave up after {attempts} attempts)", transient=True
+                        url,
+                        f"{error.problem} (gave up after {attempts} attempts)",
+                        transient=True,
+                        unreachable=error.unreachable,
                     ) from None
                 raise
             time.sleep(min(settings.backoff_seconds * 2 ** (number - 1), MAX_BACKOFF_SECONDS))
@@ -189,7 +213,10 @@ def get_page(url: str, settings: FetchSettings) -> Page:
                             raise DownloadError(url, f"page larger than the {PAGE_MAX_BYTES:,}-byte cap")
                 except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
                     raise DownloadError(url, f"page body cut short ({_short(error)})", transient=True) from None
-                text = bytes(body).decode(response.encoding or "utf-8", errors="replace")
+                try:
+                    text = bytes(body).decode("utf-8")
+                except UnicodeDecodeError:
+                    text = bytes(body).decode(response.encoding or "latin-1", errors="replace")
                 return Page(url, final, media_type(response.headers.get("Content-Type")), text)
 
     return _with_retries(url, settings, attempt)

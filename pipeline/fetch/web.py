@@ -26,11 +26,6 @@ CURRENT = "current"
 MEMBER_CONTENT_TYPES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def note(message: str) -> None:
-    """A warning worth reading (stale cache reused); the command line prints these on stderr."""
-    log.warning(message)
-
-
 def _role(entry: CatalogueEntry) -> str:
     return "member" if entry.member_pattern is not None else "download"
 
@@ -82,7 +77,7 @@ def _obtain(entry: CatalogueEntry, source: FetchSettings, period: str, discovery
     candidates = discovery.for_period(period)
     if not candidates:
         if cached is not None and not discovery.complete:
-            note(f"{entry.dataset}/{entry.product} {period}: {discovery.problems[0]}; {cached.age_note()}")
+            log.warning(f"{entry.dataset}/{entry.product} {period}: {discovery.problems[0]}; {cached.age_note()}")
             return cached, "cache"
         pages = ", ".join(entry.landing_pages) or "no landing page"
         raise SourceUnavailableError(
@@ -97,7 +92,7 @@ def _obtain(entry: CatalogueEntry, source: FetchSettings, period: str, discovery
             not_found.append(str(error))
         except DownloadError as error:
             if error.transient and cached is not None:
-                note(f"{error}; {cached.age_note()}")
+                log.warning(f"{error}; {cached.age_note()}")
                 return cached, "cache"
             raise
     raise SourceUnavailableError(f"no {entry.dataset}/{entry.product} file for {period}: " + "; ".join(not_found))

@@ -238,7 +238,7 @@ def test_transient_error_then_success_is_retried(
 
 
 def test_a_server_that_does_not_answer_times_out(
-    publisher: PublisherServer, web_source: MakeSource, ae_may: Path, tmp_path: Path
+    publisher: PublisherServer, web_source: MakeSource, ae_may: Path, real_data: Path, tmp_path: Path
 ) -> None:
     publisher.publish(AE_MAY, csv_reply(ae_may, delay_seconds=1.0), csv_reply(ae_may))
     file = web_fetch(web_source(timeout_seconds=0.2), "ae", "monthly_csv", "2024-05-01")  # second try answers
@@ -247,6 +247,12 @@ def test_a_server_that_does_not_answer_times_out(
     with pytest.raises(DownloadError, match=r"timed out after 0\.2 s .*\(gave up after 2 attempts\)"):
         no_cache = web_source(timeout_seconds=0.2, retries=1, raw_dir=str(tmp_path / "empty"))
         web_fetch(no_cache, "ae", "monthly_csv", "2024-05-01")
+    # the host is now known to be unreachable: other files there fail at once (or come from the cache)
+    april = UPLOADS + "2024/11/Monthly-AE-April-2024-revised.csv"
+    publisher.publish(april, csv_reply(real_data / "ae-attendances" / "ae_activity_2024-04.csv"))
+    with pytest.raises(DownloadError, match=r"www\.england\.nhs\.uk could not be reached earlier in this run"):
+        web_fetch(no_cache, "ae", "monthly_csv", "2024-04-01")
+    assert publisher.hit_count(april) == 0
 
 
 def test_a_stale_temporary_file_of_a_killed_run_is_cleaned_up(
@@ -384,7 +390,9 @@ def test_offline_run_reuses_the_cache_and_says_how_old_it_is(
     assert (offline.origin, offline.path, offline.sha256) == ("cache", cached.path, cached.sha256)
     assert offline.fetched_at == sidecar["fetched_at"]
     assert f"using cached copy from {downloaded.date().isoformat()}, 41 days old" in caplog.text
-    assert f"download of {AE_MAY} failed: could not connect" in caplog.text
+    # the landing page on the same host failed first, so the file is not even tried again
+    assert f"download of {AE_MAY} failed: www.england.nhs.uk could not be reached earlier in this run" in caplog.text
+    assert "could not connect" in caplog.text
     assert tree_bytes(tmp_path / "raw") == before
 
 
