@@ -323,11 +323,13 @@ def _stream_to_temp(
                 arrived = max(received, response.raw.tell())  # bytes read off the wire, buffered ones included
                 of = f" of {expected:,}" if expected is not None else ""
                 raise DownloadError(
-                    url, f"truncated body: the connection closed after {arrived:,}{of} bytes", transient=True
-                ) from error
+                    url, f"truncated body: the transfer broke off after {arrived:,}{of} bytes", transient=True
+                ) from None
             out.flush()
             os.fsync(out.fileno())
-        if expected is not None and received != expected:
+        # a server that compresses anyway declares the compressed length; urllib3 checks that one
+        encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+        if expected is not None and received != expected and not encoded:
             raise DownloadError(
                 url, f"truncated body: received {received:,} bytes but Content-Length said {expected:,}", transient=True
             )
