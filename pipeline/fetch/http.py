@@ -319,7 +319,7 @@ def _stream_to_temp(
                     digest.update(block)
                     out.write(block)
                     bar.update(len(block))
-            except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
+            except (requests.RequestException, urllib3.exceptions.HTTPError):
                 arrived = max(received, response.raw.tell())  # bytes read off the wire, buffered ones included
                 of = f" of {expected:,}" if expected is not None else ""
                 raise DownloadError(
