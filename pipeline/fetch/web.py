@@ -108,22 +108,24 @@ def _download(
     directory = cache.dataset_dir(source.raw_dir, entry.dataset)
     name = entry.cache_name_for(candidate.url)
     destination = directory / name
-    revalidate = cached is not None and cached.path == destination and cached.meta.get("source_url") == candidate.url
+    same_file = cached is not None and cached.path == destination and cached.meta.get("source_url") == candidate.url
+    validators = cached.meta if same_file and cached is not None else {}
     result = download(
         candidate.url,
         directory,
         entry.download_kind,
         source,
         name=name,
-        etag=cached.meta.get("etag", "") if revalidate and cached else "",
-        last_modified=cached.meta.get("last_modified", "") if revalidate and cached else "",
+        etag=validators.get("etag", ""),
+        last_modified=validators.get("last_modified", ""),
     )
     if isinstance(result, NotModified):
         assert cached is not None
         return cache.update_sidecar(cached, checked_at=_now()), "web"
     if cached is not None and cached.path == destination and cached.sha256 == result.sha256:
         result.temp_path.unlink(missing_ok=True)
-        return cache.update_sidecar(cached, checked_at=result.fetched_at, final_url=result.final_url), "web"
+        confirmed = {"checked_at": result.fetched_at, "source_url": candidate.url, "final_url": result.final_url}
+        return cache.update_sidecar(cached, **confirmed, found_on=candidate.found_on), "web"
     meta: dict[str, Any] = {
         "dataset": entry.dataset,
         "product": entry.product,
