@@ -7,6 +7,7 @@
 
 import logging
 import sys
+from typing import TextIO
 
 from pipeline.fetch.http import DownloadError
 from pipeline.fetch.web import web_fetch, web_periods
@@ -22,14 +23,13 @@ def show_notes_on_console() -> None:
         handler.setFormatter(logging.Formatter("  ! %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    logger.propagate = False
 
 
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time (pytest swaps it per test)."""
 
     @property  # type: ignore[override]
-    def stream(self):
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
