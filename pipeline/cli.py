@@ -149,6 +149,11 @@ def command_run(args: argparse.Namespace) -> int:
     defs = build_definitions(source_mode=args.source)
     target = defs.resources["publish_target"].database_path
     print(f"nhs-readiness run · source: {args.source} · publishing to {target}", flush=True)
+    if args.source == "web":
+        from pipeline.fetch import show_notes_on_console
+
+        show_notes_on_console()
+        print(f"  downloads are cached in {defs.resources['source'].raw_dir}", flush=True)
     reporter = ProgressReporter()
     outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter)
     for planned, reason in outcome.skipped:
@@ -158,6 +163,12 @@ def command_run(args: argparse.Namespace) -> int:
         print(f"\nFAILED in {planned.label} after {outcome.seconds:.1f} s: {reason}", file=sys.stderr)
         kept = "was kept unchanged" if target.exists() else "does not exist yet"
         print(f"The last good published file {target} {kept}.", file=sys.stderr)
+        if "DownloadError" in reason:
+            print(
+                "The publisher's file could not be downloaded and verified; the download cache was left as it "
+                "was. Check the URL above, rerun later, or use --source snapshot to work offline.",
+                file=sys.stderr,
+            )
         return 1
     size = target.stat().st_size / 1e6 if target.exists() else 0
     print(f"\n{reporter.assets_done} assets materialised, {reporter.checks_passed} checks passed.")

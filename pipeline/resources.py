@@ -23,6 +23,7 @@ class SourceResource(dg.ConfigurableResource):
     timeout_seconds: float = 60.0
     max_bytes: int = 300 * 1024 * 1024
     retries: int = 4
+    backoff_seconds: float = 2.0  # wait before retry n is backoff_seconds * 2**(n-1)
     show_progress: bool = True
 
     def available(self, dataset: str, product: str) -> list[str]:
@@ -66,6 +67,7 @@ def default_resources(
         "source": SourceResource(
             mode=source_mode or settings.default_source_mode(),  # type: ignore[arg-type]
             raw_dir=raw_dir or settings.default_raw_dir(),
+            **settings.default_source_options(),
         ),
         "warehouse": WarehouseResource(database=warehouse_path or settings.default_warehouse_path()),
         "publish_target": PublishTargetResource(published_dir=published_dir or settings.default_published_dir()),

@@ -1,7 +1,9 @@
 """Where things live. Every storage location can be moved by an environment variable or by resource config."""
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -32,3 +34,15 @@ def default_published_dir() -> str:
 
 def default_source_mode() -> str:
     return os.environ.get("NHS_READINESS_SOURCE", "snapshot")
+
+
+def default_source_options() -> dict[str, Any]:
+    """Extra SourceResource settings as JSON, e.g. '{"timeout_seconds": 30, "retries": 2}'.
+
+    Tests use it to point `nhs-readiness run --source web` at a loopback server through `url_rewrites`.
+    """
+    text = os.environ.get("NHS_READINESS_SOURCE_OPTIONS", "").strip()
+    options = json.loads(text) if text else {}
+    if not isinstance(options, dict):
+        raise ValueError("NHS_READINESS_SOURCE_OPTIONS must be a JSON object of SourceResource settings")
+    return options

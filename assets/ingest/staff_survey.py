@@ -13,10 +13,20 @@ PRODUCTS = ("organisational_workbook", "trust_extract", "benchmark_workbook")
 
 
 def survey_year_files(source: SourceResource, partition: str | None) -> list[SourceFile]:
+    """Every product the source lists for the year; a listed file that turns out to be gone (old benchmark
+    releases' hashed URLs now 404) is skipped as long as another product provides the year."""
     year = str(partition)
-    files = [source.fetch(DATASET, product, year) for product in PRODUCTS if year in source.available(DATASET, product)]
+    files, missing = [], []
+    for product in PRODUCTS:
+        if year not in source.available(DATASET, product):
+            continue
+        try:
+            files.append(source.fetch(DATASET, product, year))
+        except SourceUnavailableError as gone:
+            missing.append(str(gone))
     if not files:
-        raise SourceUnavailableError(f"no NHS Staff Survey file is available for survey year {year}")
+        reasons = "; ".join(missing) or "no product lists it"
+        raise SourceUnavailableError(f"no NHS Staff Survey file is available for survey year {year}: {reasons}")
     return files
 
 

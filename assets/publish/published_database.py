@@ -132,7 +132,6 @@ def _pid_alive(temp: Path) -> bool:
 def publish_atomically(con: duckdb.DuckDBPyConnection, target: Path, source_mode: str) -> dict[str, int]:
     """Build into a temp file beside `target`, verify it, then rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(target.parent, target.name)
     temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     temp.unlink(missing_ok=True)
     try:
@@ -169,6 +168,8 @@ def published_database(
     warehouse: WarehouseResource, source: SourceResource, publish_target: PublishTargetResource
 ) -> dg.MaterializeResult:
     target = publish_target.database_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(target.parent, target.name)  # left by a killed run, even when nothing needs rebuilding
     with warehouse.get_connection() as con:
         fp = fingerprint(
             "published_database", upstream_fingerprint(con, source_tables() + _raw_tables(con)), source.mode
