@@ -4,7 +4,8 @@
 - geometric: factor scores mapped to (0, 1] (normal CDF of a z-score; percentile and min-max scores are already
   in [0, 1]), floored at `geometric_floor`, then a weighted geometric mean; the index is then on that unit scale.
 - coverage: factor-weighted mean of factor coverages; trusts below `min_index_coverage` are listed, not ranked.
-- rank: 1 = highest index in the group and year; ties share the better rank ("min" / competition ranking: 1, 2, 2, 4).
+- rank: 1 = highest index in the group and year; ties (equal to 9 decimals) share the better rank ("min" /
+  competition ranking: 1, 2, 2, 4).
 """
 
 import math
@@ -16,6 +17,8 @@ from assets.indicators.framework import Framework
 
 ORG_KEYS = ["org_code", "survey_year", "benchmarking_group"]
 GROUP_KEYS = ["survey_year", "benchmarking_group"]
+# indices equal to this many decimals are ties, so floating-point noise in equal sums cannot split them
+RANK_DECIMALS = 9
 
 # Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7): NumPy has no erf and SciPy is not a dependency
 _AS_P = 0.3275911
@@ -76,7 +79,7 @@ def rank_within_group(summary: pl.DataFrame, min_coverage: float) -> pl.DataFram
     ranked = pl.col("index_score").is_not_null() & (pl.col("coverage") >= min_coverage - 1e-9)
     return summary.with_columns(ranked=ranked).with_columns(
         rank_in_group=pl.when("ranked")
-        .then(pl.col("index_score"))
+        .then(pl.col("index_score").round(RANK_DECIMALS))
         .rank("min", descending=True)
         .over(GROUP_KEYS)
         .cast(pl.Int64),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from assets.index.aggregate import to_unit_interval
+from assets.index.aggregate import RANK_DECIMALS, to_unit_interval
 from assets.indicators.framework import Framework, Settings
 
 CHUNK = 100
@@ -98,7 +98,13 @@ def year_arrays(indicators: pl.DataFrame, framework: Framework, survey_year: int
     )
     weights = spec["weight"].to_numpy()
     factor_weights = framework.factors["index_weight"].to_numpy()
-    factor_coverage = (present * weights) @ factor_membership / (weights @ factor_membership)
+    factor_total = weights @ factor_membership
+    factor_coverage = np.divide(
+        (present * weights) @ factor_membership,
+        factor_total,
+        out=np.zeros((len(org_codes), len(factor_ids))),
+        where=factor_total > 0,
+    )
     coverage = factor_coverage @ factor_weights / factor_weights.sum()
     rankable = (coverage >= settings.min_index_coverage - 1e-9) & (factor_coverage > 0).any(axis=1)
     return YearArrays(
@@ -121,7 +127,7 @@ def year_arrays(indicators: pl.DataFrame, framework: Framework, survey_year: int
     )
 
 
-def _perturb_values(a: YearArrays, rng: np.random.Generator, n: int, design_effect: float) -> np.ndarray:
+def draw_values(a: YearArrays, rng: np.random.Generator, n: int, design_effect: float) -> np.ndarray:
     out = np.broadcast_to(a.values, (n, *a.values.shape)).copy()
     percent = a.kind == PERCENT
     if percent.any():
@@ -204,7 +210,7 @@ def _ranks(index: np.ndarray, a: YearArrays) -> np.ndarray:
     ranks = np.full(index.shape, np.nan)
     for group in a.group_slices:
         members = np.flatnonzero(a.rankable[group]) + group.start
-        values = index[:, members]
+        values = np.round(index[:, members], RANK_DECIMALS)
         ranks[:, members] = 1 + (values[:, None, :] > values[:, :, None]).sum(axis=2)
     return ranks
 
@@ -226,7 +232,7 @@ def simulate_year(
     parts: dict[str, list[np.ndarray]] = {"factors": [], "barriers": [], "index": [], "rank": []}
     for start in range(0, draws, CHUNK):
         n = min(CHUNK, draws - start)
-        values = _perturb_values(a, rng, n, settings.design_effect) if perturb_values else a.values[None].repeat(n, 0)
+        values = draw_values(a, rng, n, settings.design_effect) if perturb_values else a.values[None].repeat(n, 0)
         scores = normalise_draws(values * a.orientation, a, settings.normalisation)
         factor_weights = _dirichlet_weights(a.weights, a.factor_membership, rng, n, concentration)
         barrier_weights = _dirichlet_weights(a.weights, a.barrier_membership, rng, n, concentration)
