@@ -27,20 +27,7 @@ FACTOR_SCORE_COLUMNS = [
     "status",
     "position_in_group",
 ]
-BARRIER_SCORE_COLUMNS = [
-    "org_code",
-    "survey_year",
-    "barrier",
-    "barrier_name",
-    "score",
-    "score_lo",
-    "score_hi",
-    "coverage",
-    "benchmarking_group",
-    "n_indicators",
-    "status",
-    "position_in_group",
-]
+BARRIER_SCORE_COLUMNS = ["org_code", "survey_year", "barrier", "barrier_name", *FACTOR_SCORE_COLUMNS[4:]]
 READINESS_INDEX_COLUMNS = [
     "org_code",
     "survey_year",
