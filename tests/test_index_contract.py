@@ -165,3 +165,16 @@ def test_catalogue_lists_the_periods_each_indicator_has_data(tables) -> None:
     assert catalogue["e"]["periods_available"] == "2024"
     assert catalogue["s"]["periods_available"] == "2024/25"
     assert catalogue["a"]["question_text"] == "synthetic one" and catalogue["s"]["question_text"] is None
+
+
+def test_great_expectations_suites_accept_the_tables_and_catch_a_broken_interval(tables) -> None:
+    from pipeline.gx_validate import validate_frame  # GX takes about 2 s to import
+
+    for name in ("indicator_catalogue", "indicators", "factor_scores", "barrier_scores", "readiness_index"):
+        keys = list(dictionary.table(name).primary_key)
+        result = validate_frame(tables[name].to_pandas(), name, keys)
+        assert result.passed, [f.describe() for f in result.failures]
+    broken = tables["readiness_index"].with_columns(index_lo=pl.col("index_score") + 1)
+    result = validate_frame(broken.to_pandas(), "readiness_index", ["org_code", "survey_year"])
+    assert not result.passed
+    assert any(f.expectation == "expect_column_pair_values_a_to_be_greater_than_b" for f in result.failures)
