@@ -11,6 +11,7 @@ Run: uv run python bench/index_montecarlo.py [--warehouse data/work/warehouse.du
 """
 
 import argparse
+import hashlib
 import resource
 import time
 
@@ -128,6 +129,9 @@ def main() -> None:
     draws = framework.settings.mc_draws
     print(f"{draws} draws: {first_seconds:.2f} s (rerun {second_seconds:.2f} s); peak RSS {peak_mb:.0f} MB")
     print(f"identical output on rerun with seed {framework.settings.seed}: {first.equals(second)}")
+    # compare this digest between separate runs (separate processes) to check reproducibility end to end
+    digest = hashlib.sha256(first.sort("org_code", "factor_id").write_csv().encode()).hexdigest()
+    print(f"output sha256: {digest}")
 
 
 if __name__ == "__main__":

@@ -64,8 +64,11 @@ class YearDraws:
 def year_arrays(indicators: pl.DataFrame, framework: Framework, survey_year: int) -> YearArrays:
     """Arrays for one survey year of the indicators table (as built by build_indicators)."""
     settings = framework.settings
+    # framework order, kept stable: draws are assigned to indicators by position, so a reordering would change them
     spec = framework.indicators.join(
-        framework.response_scales.select("response_scale", "perturbation", "variance_ratio"), on="response_scale"
+        framework.response_scales.select("response_scale", "perturbation", "variance_ratio"),
+        on="response_scale",
+        maintain_order="left",
     )
     rows = indicators.filter(pl.col("survey_year") == survey_year)
     trusts = rows.select("org_code", "benchmarking_group").unique().sort("benchmarking_group", "org_code")
