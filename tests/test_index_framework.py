@@ -89,6 +89,12 @@ def test_every_survey_indicator_is_a_2024_question_of_the_real_nss24_workbook(
     )
     validate_framework(framework, catalogue)
     text = dict(catalogue.iter_rows())
+    # row 1 labels read by hand: sheet 'YOUR JOB Q1-3' "Q3i - There are enough staff at this organisation for me to
+    # do my job properly."; 'YOUR MANAGERS Q9' "Q9a - My immediate manager ... encourages me at work.";
+    # 'YOUR ORGANISATION Q25-26' "Q26a - I often think about leaving this organisation.";
+    # 'HEALTH WELLBEING SAFETY Q18-22' "Q19d - We are given feedback about changes made in response to reported
+    # errors, near misses and incidents."; 'HEALTH WELLBEING SAFETY Q12' "Q12b - How often, if at all, do you feel
+    # burnt out because of your work?"
     assert "enough staff at this organisation" in text["q3i"]
     assert "encourages me at work" in text["q9a"]
     assert "often think about leaving" in text["q26a"]

@@ -134,7 +134,8 @@ def _independent_panel_correlation(path: Path, year: str | None = None) -> tuple
 def test_engagement_shmi_association_on_the_real_panel(real_data: Path) -> None:
     path = real_data / PANEL
     panel = read_engagement_panel(path)
-    # first data row, read by hand: "R1F",2012,NA,1.0769,...,Engagement.Index NA (Isle of Wight, no survey value)
+    # data.NHS.2012_2019.csv row 2 (first data row), read by hand: Code "R1F", Year.Index 2012, SHMI.Index 1.0769,
+    # Engagement.Index NA (Isle of Wight has no survey value that year)
     assert panel.row(0) == ("R1F", 2012, None, 1.0769)
     rows = {(r["period"], r["statistic"]): r for r in engagement_shmi(panel, load_framework()).iter_rows(named=True)}
     pooled = rows[("2012-2019", "pearson_r")]
