@@ -1,0 +1,321 @@
+"""Monte Carlo uncertainty for factor scores, barrier scores, the index and the rank within group (NumPy, vectorised).
+
+Each draw perturbs every survey value by its sampling error and every weight (Dirichlet around the chosen
+weights), then recomputes normalisation within group, factor and barrier scores, the index and the ranks:
+- a percentage p from a base of n responses: Binomial(n / design_effect, p) / (n / design_effect);
+- a 0-10 score m from n responses: Normal(m, variance_ratio * m (10 - m) / (n / design_effect)), clipped to 0-10
+  (m (10 - m) bounds the variance of any 0-10 score with mean m; variance_ratio comes from response_scales.csv);
+- administrative measures (A&E, RTT, cancer, sickness absence) are censuses and stay fixed;
+- weights: Dirichlet(concentration x weights normalised within each factor, barrier and the index).
+Missingness, peers and which trusts are ranked do not change between draws. Draws for a survey year come from the
+stream SeedSequence([seed, survey_year, stream]) in fixed chunks, so reruns are identical.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from assets.index.aggregate import RANK_DECIMALS, to_unit_interval
+from assets.indicators.framework import Framework, Settings
+
+CHUNK = 100
+FIXED, PERCENT, SCORE = 0, 1, 2
+KIND_OF_VALUE_TYPE = {
+    "pct_favourable": PERCENT,
+    "pct_unfavourable": PERCENT,
+    "score_0_10": SCORE,
+    "official_score": SCORE,
+    "administrative": FIXED,
+}
+
+
+@dataclass(frozen=True)
+class YearArrays:
+    """One survey year as arrays: T trusts (sorted by group), I framework indicators, F factors, B barriers."""
+
+    survey_year: int
+    org_codes: list[str]
+    group_slices: list[slice]
+    values: np.ndarray  # (T, I) raw values, nan where missing
+    bases: np.ndarray  # (T, I)
+    orientation: np.ndarray  # (T, I) +1 / -1
+    kind: np.ndarray  # (T, I) FIXED / PERCENT / SCORE
+    present: np.ndarray  # (T, I) the point estimate has a normalised score
+    variance_ratio: np.ndarray  # (I,)
+    weights: np.ndarray  # (I,)
+    factor_membership: np.ndarray  # (I, F)
+    barrier_membership: np.ndarray  # (I, B)
+    factor_weights: np.ndarray  # (F,)
+    rankable: np.ndarray  # (T,)
+    factor_ids: list[int]
+    barriers: list[str]
+
+
+@dataclass(frozen=True)
+class YearDraws:
+    arrays: YearArrays
+    factors: np.ndarray  # (D, T, F)
+    barriers: np.ndarray  # (D, T, B)
+    index: np.ndarray  # (D, T)
+    rank: np.ndarray  # (D, T), nan for trusts that are not ranked
+
+
+def year_arrays(indicators: pl.DataFrame, framework: Framework, survey_year: int) -> YearArrays:
+    """Arrays for one survey year of the indicators table (as built by build_indicators)."""
+    settings = framework.settings
+    # framework order, kept stable: draws are assigned to indicators by position, so a reordering would change them
+    spec = framework.indicators.join(
+        framework.response_scales.select("response_scale", "perturbation", "variance_ratio"),
+        on="response_scale",
+        maintain_order="left",
+    )
+    rows = indicators.filter(pl.col("survey_year") == survey_year)
+    trusts = rows.select("org_code", "benchmarking_group").unique().sort("benchmarking_group", "org_code")
+    org_codes = trusts["org_code"].to_list()
+    groups = trusts["benchmarking_group"].to_list()
+    starts = [i for i in range(len(groups)) if i == 0 or groups[i] != groups[i - 1]]
+    group_slices = [slice(a, b) for a, b in zip(starts, [*starts[1:], len(groups)], strict=True)]
+
+    indicator_ids = spec["indicator_id"].to_list()
+    shape = (len(org_codes), len(indicator_ids))
+    t = rows["org_code"].replace_strict({c: i for i, c in enumerate(org_codes)}, return_dtype=pl.Int64).to_numpy()
+    i = rows["indicator_id"].replace_strict({c: k for k, c in enumerate(indicator_ids)}, return_dtype=pl.Int64)
+    i = i.to_numpy()
+    values, bases = np.full(shape, np.nan), np.full(shape, np.nan)
+    orientation, kind = np.ones(shape), np.full(shape, FIXED)
+    present = np.zeros(shape, dtype=bool)
+    values[t, i] = rows["raw_value"].to_numpy()
+    bases[t, i] = rows["base"].fill_null(np.nan).to_numpy()
+    orientation[t, i] = rows["orientation"].to_numpy()
+    kind[t, i] = rows["value_type"].replace_strict(KIND_OF_VALUE_TYPE, return_dtype=pl.Int64).to_numpy()
+    present[t, i] = rows["norm_score"].is_not_null().to_numpy()
+    surveyed = (spec["perturbation"] == "survey").to_numpy()[None, :]
+    kind = np.where(surveyed & (bases > 0), kind, FIXED)
+
+    factor_ids = framework.factors["factor_id"].to_list()
+    barriers = framework.barriers["barrier"].to_list()
+    factor_membership = (spec["factor_id"].to_numpy()[:, None] == np.array(factor_ids)[None, :]).astype(float)
+    barrier_membership = (spec["barrier"].to_numpy()[:, None] == np.array(barriers, dtype=object)[None, :]).astype(
+        float
+    )
+    weights = spec["weight"].to_numpy()
+    factor_weights = framework.factors["index_weight"].to_numpy()
+    factor_total = weights @ factor_membership
+    factor_coverage = np.divide(
+        (present * weights) @ factor_membership,
+        factor_total,
+        out=np.zeros((len(org_codes), len(factor_ids))),
+        where=factor_total > 0,
+    )
+    coverage = factor_coverage @ factor_weights / factor_weights.sum()
+    rankable = (coverage >= settings.min_index_coverage - 1e-9) & (factor_coverage > 0).any(axis=1)
+    return YearArrays(
+        survey_year=survey_year,
+        org_codes=org_codes,
+        group_slices=group_slices,
+        values=values,
+        bases=bases,
+        orientation=orientation,
+        kind=kind,
+        present=present,
+        variance_ratio=spec["variance_ratio"].to_numpy(),
+        weights=weights,
+        factor_membership=factor_membership,
+        barrier_membership=barrier_membership,
+        factor_weights=factor_weights,
+        rankable=rankable,
+        factor_ids=factor_ids,
+        barriers=barriers,
+    )
+
+
+def draw_values(a: YearArrays, rng: np.random.Generator, n: int, design_effect: float) -> np.ndarray:
+    out = np.broadcast_to(a.values, (n, *a.values.shape)).copy()
+    percent = a.kind == PERCENT
+    if percent.any():
+        n_eff = np.maximum(np.rint(a.bases[percent] / design_effect), 1).astype(np.int64)
+        p = np.clip(a.values[percent] / 100.0, 0.0, 1.0)
+        out[:, percent] = 100.0 * rng.binomial(n_eff, p, size=(n, n_eff.size)) / n_eff
+    score = a.kind == SCORE
+    if score.any():
+        m = np.clip(a.values[score], 0.0, 10.0)
+        n_eff = np.maximum(a.bases[score] / design_effect, 1.0)
+        ratio = np.broadcast_to(a.variance_ratio, a.values.shape)[score]
+        sd = np.sqrt(ratio * m * (10.0 - m) / n_eff)
+        out[:, score] = np.clip(m + sd * rng.standard_normal((n, m.size)), 0.0, 10.0)
+    return out
+
+
+def _dirichlet_weights(
+    weights: np.ndarray, membership: np.ndarray, rng: np.random.Generator, n: int, concentration: float | None
+) -> np.ndarray:
+    """(n, K) weights; Dirichlet within each group of `membership` (K, G). Scale within a group does not matter
+    because every use divides by the sum of the weights present, so unnormalised gamma draws suffice."""
+    if concentration is None:
+        return np.broadcast_to(weights, (n, weights.size))
+    group_totals = membership @ (weights @ membership)  # each item's group total weight, 0 outside every group
+    shape = np.where(group_totals > 0, concentration * weights / np.where(group_totals > 0, group_totals, 1), 1.0)
+    return rng.gamma(shape, size=(n, weights.size))
+
+
+def normalise_draws(oriented: np.ndarray, a: YearArrays, method: str) -> np.ndarray:
+    """Normalise (n, T, I) oriented values within each benchmarking group; nan where not present."""
+    out = np.full(oriented.shape, np.nan)
+    for group in a.group_slices:
+        mask = a.present[group]
+        count = np.maximum(mask.sum(axis=0), 1)
+        x = oriented[:, group, :]
+        if method == "zscore":
+            mean = np.where(mask, x, 0.0).sum(axis=1) / count
+            deviation = np.where(mask, x - mean[:, None, :], 0.0)
+            spread = np.sqrt((deviation**2).sum(axis=1) / count)[:, None, :]
+            scores = np.divide(deviation, spread, out=np.zeros_like(deviation), where=spread > 0)
+        elif method == "minmax":
+            low = np.where(mask, x, np.inf).min(axis=1)[:, None, :]
+            high = np.where(mask, x, -np.inf).max(axis=1)[:, None, :]
+            span = high - low
+            scores = np.divide(x - low, span, out=np.full(x.shape, 0.5), where=span > 0)
+        elif method == "percentile":
+            # ordinal ranks: ties have probability zero once values are perturbed
+            order = np.argsort(np.where(mask, x, np.inf), axis=1)
+            ranks = np.empty(x.shape)
+            np.put_along_axis(ranks, order, np.arange(x.shape[1], dtype=float)[None, :, None], axis=1)
+            scores = (ranks + 0.5) / count
+        else:
+            raise ValueError(f"unknown normalisation {method!r}")
+        out[:, group, :] = np.where(mask, scores, np.nan)
+    return out
+
+
+def _weighted_means(scores: np.ndarray, present: np.ndarray, weights: np.ndarray, membership: np.ndarray) -> np.ndarray:
+    filled = np.where(present, scores, 0.0)
+    numerator = (filled * weights[:, None, :]) @ membership
+    denominator = (present[None, :, :] * weights[:, None, :]) @ membership
+    return np.divide(numerator, denominator, out=np.full(numerator.shape, np.nan), where=denominator > 0)
+
+
+def _index(factors: np.ndarray, factor_weights: np.ndarray, settings: Settings, aggregation: str) -> np.ndarray:
+    measured = ~np.isnan(factors)
+    if aggregation == "geometric":
+        unit = to_unit_interval(np.where(measured, factors, 1.0), settings.normalisation, settings.geometric_floor)
+        terms = np.log(unit)
+    else:
+        terms = factors
+    numerator = (np.where(measured, terms, 0.0) * factor_weights[:, None, :]).sum(axis=2)
+    denominator = (measured * factor_weights[:, None, :]).sum(axis=2)
+    index = np.divide(numerator, denominator, out=np.full(numerator.shape, np.nan), where=denominator > 0)
+    return np.exp(index) if aggregation == "geometric" else index
+
+
+def _ranks(index: np.ndarray, a: YearArrays) -> np.ndarray:
+    """Rank 1 = highest index among the group's ranked trusts; ties share the better rank."""
+    ranks = np.full(index.shape, np.nan)
+    for group in a.group_slices:
+        members = np.flatnonzero(a.rankable[group]) + group.start
+        values = np.round(index[:, members], RANK_DECIMALS)
+        ranks[:, members] = 1 + (values[:, None, :] > values[:, :, None]).sum(axis=2)
+    return ranks
+
+
+def simulate_year(
+    a: YearArrays,
+    settings: Settings,
+    *,
+    draws: int | None = None,
+    stream: int = 0,
+    perturb_values: bool = True,
+    perturb_weights: bool = True,
+) -> YearDraws:
+    """Run the Monte Carlo for one survey year, CHUNK draws at a time."""
+    draws = draws or settings.mc_draws
+    rng = np.random.default_rng(np.random.SeedSequence([settings.seed, a.survey_year, stream]))
+    concentration = settings.dirichlet_concentration if perturb_weights else None
+    one_factor_index = np.ones((a.factor_weights.size, 1))
+    parts: dict[str, list[np.ndarray]] = {"factors": [], "barriers": [], "index": [], "rank": []}
+    for start in range(0, draws, CHUNK):
+        n = min(CHUNK, draws - start)
+        values = draw_values(a, rng, n, settings.design_effect) if perturb_values else a.values[None].repeat(n, 0)
+        scores = normalise_draws(values * a.orientation, a, settings.normalisation)
+        factor_weights = _dirichlet_weights(a.weights, a.factor_membership, rng, n, concentration)
+        barrier_weights = _dirichlet_weights(a.weights, a.barrier_membership, rng, n, concentration)
+        index_weights = _dirichlet_weights(a.factor_weights, one_factor_index, rng, n, concentration)
+        factors = _weighted_means(scores, a.present, factor_weights, a.factor_membership)
+        index = _index(factors, index_weights, settings, settings.aggregation)
+        parts["factors"].append(factors)
+        parts["barriers"].append(_weighted_means(scores, a.present, barrier_weights, a.barrier_membership))
+        parts["index"].append(index)
+        parts["rank"].append(_ranks(index, a))
+    return YearDraws(arrays=a, **{name: np.concatenate(chunks) for name, chunks in parts.items()})
+
+
+def simulate(
+    indicators: pl.DataFrame,
+    framework: Framework,
+    *,
+    stream: int = 0,
+    perturb_values: bool = True,
+    perturb_weights: bool = True,
+) -> dict[int, YearDraws]:
+    """Monte Carlo draws for every survey year in the indicators table."""
+    return {
+        year: simulate_year(
+            year_arrays(indicators, framework, year),
+            framework.settings,
+            stream=stream,
+            perturb_values=perturb_values,
+            perturb_weights=perturb_weights,
+        )
+        for year in sorted(indicators["survey_year"].unique().to_list())
+    }
+
+
+@dataclass(frozen=True)
+class Intervals:
+    factors: pl.DataFrame  # org_code, survey_year, factor_id, score_lo, score_hi
+    barriers: pl.DataFrame  # org_code, survey_year, barrier, score_lo, score_hi
+    index: pl.DataFrame  # org_code, survey_year, index_lo, index_hi, rank_lo, rank_hi
+
+
+def _bounds(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    tail = (1.0 - level) / 2.0
+    return np.quantile(draws, tail, axis=0), np.quantile(draws, 1.0 - tail, axis=0)
+
+
+def _long(a: YearArrays, low: np.ndarray, high: np.ndarray, name: str, labels: list) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "org_code": np.repeat(a.org_codes, len(labels)),
+            "survey_year": np.full(low.size, a.survey_year, dtype=np.int64),
+            name: np.tile(np.array(labels), len(a.org_codes)),
+            "score_lo": low.ravel(),
+            "score_hi": high.ravel(),
+        }
+    ).with_columns(pl.col("score_lo", "score_hi").fill_nan(None))
+
+
+def intervals(draws: dict[int, YearDraws], level: float) -> Intervals:
+    """Equal-tailed `level` intervals across draws (rank bounds are whole ranks: lower and higher order statistics)."""
+    factors, barriers, index = [], [], []
+    tail = (1.0 - level) / 2.0
+    for year_draws in draws.values():
+        a = year_draws.arrays
+        factors.append(_long(a, *_bounds(year_draws.factors, level), "factor_id", a.factor_ids))
+        barriers.append(_long(a, *_bounds(year_draws.barriers, level), "barrier", a.barriers))
+        index_lo, index_hi = _bounds(year_draws.index, level)
+        index.append(
+            pl.DataFrame(
+                {
+                    "org_code": a.org_codes,
+                    "survey_year": np.full(len(a.org_codes), a.survey_year, dtype=np.int64),
+                    "index_lo": index_lo,
+                    "index_hi": index_hi,
+                    "rank_lo": np.quantile(year_draws.rank, tail, axis=0, method="lower"),
+                    "rank_hi": np.quantile(year_draws.rank, 1.0 - tail, axis=0, method="higher"),
+                }
+            ).with_columns(
+                pl.col("index_lo", "index_hi").fill_nan(None),
+                pl.col("rank_lo", "rank_hi").fill_nan(None).cast(pl.Int64),
+            )
+        )
+    return Intervals(factors=pl.concat(factors), barriers=pl.concat(barriers), index=pl.concat(index))

@@ -1,0 +1,193 @@
+"""The framework files load, and every kind of bad framework row is rejected with its file, row and field."""
+
+import shutil
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+import pytest
+
+from assets.indicators.framework import (
+    SURVEY_SOURCE,
+    Framework,
+    indicator_catalogue,
+    load_framework,
+    validate_framework,
+)
+from pipeline.errors import InputDataError
+from pipeline.settings import FRAMEWORK_DIR
+from tests.conftest import NSS24_WORKBOOK
+
+
+@pytest.fixture(scope="module")
+def framework() -> Framework:
+    return load_framework()
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "framework"
+    shutil.copytree(FRAMEWORK_DIR, target)
+    return target
+
+
+def _edit_cell(directory: Path, file: str, key_column: str, key: str, column: str, value: str | None) -> None:
+    path = directory / file
+    frame = pl.read_csv(path, infer_schema=False)
+    frame.with_columns(
+        pl.when(pl.col(key_column) == key).then(pl.lit(value, dtype=pl.String)).otherwise(pl.col(column)).alias(column)
+    ).write_csv(path)
+
+
+def _row_of(framework: Framework, indicator_id: str) -> int:
+    """Spreadsheet row of an indicator in indicators.csv (header = row 1)."""
+    return framework.indicators["indicator_id"].to_list().index(indicator_id) + 2
+
+
+def test_real_framework_covers_seven_factors_and_four_barriers(framework: Framework) -> None:
+    indicators = framework.indicators
+    assert sorted(indicators["factor_id"].unique().to_list()) == [1, 2, 3, 4, 5, 6, 7]
+    assert sorted(indicators["barrier"].drop_nulls().unique().to_list()) == [
+        "capability",
+        "headspace",
+        "motivation",
+        "recognition",
+    ]
+    assert indicators["indicator_id"].is_unique().all()
+    assert (indicators["weight"] > 0).all() and indicators["rationale"].str.len_chars().min() > 20
+    # every barrier maps to a support type, and the three types of Constructive comfort are all used
+    support = framework.barriers.join(framework.support_types, on="support_type")
+    assert support.height == 4 and support["support_type"].n_unique() == 3
+    assert framework.settings.normalisation == "zscore" and framework.settings.interval_level == 0.9
+
+
+def test_real_framework_validates_against_a_catalogue_of_its_questions(framework: Framework) -> None:
+    questions = framework.indicators.filter(pl.col("source") == SURVEY_SOURCE)["question_id"].to_list()
+    catalogue = pl.DataFrame({"question_id": [*questions, "q1"], "question_text": "wording"})
+    validate_framework(framework, catalogue)
+    published = indicator_catalogue(framework, catalogue)
+    assert published.height == framework.indicators.height
+    assert published.filter(pl.col("source") == SURVEY_SOURCE)["question_text"].null_count() == 0
+
+
+def test_every_survey_indicator_is_a_2024_question_of_the_real_nss24_workbook(
+    framework: Framework, real_data: Path
+) -> None:
+    """The question ids use 2024 numbering: each exists in the real NSS24 organisational workbook (row 1 labels
+    such as 'Q9a - My immediate manager ... encourages me at work.'), with the wording the label paraphrases."""
+    reader = fastexcel.read_excel(real_data / "nhs-staff-survey-nss24-workbooks" / NSS24_WORKBOOK)
+    labels = [
+        label
+        for sheet in reader.sheet_names[1:15]
+        for label in reader.load_sheet(sheet, header_row=None, n_rows=1).to_polars().row(0)
+        if label and label.startswith("Q")
+    ]
+    catalogue = pl.DataFrame(
+        {
+            "question_id": [label.split(" - ")[0].lower() for label in labels],
+            "question_text": [label.split(" - ", 1)[1] for label in labels],
+        }
+    )
+    validate_framework(framework, catalogue)
+    text = dict(catalogue.iter_rows())
+    # row 1 labels read by hand: sheet 'YOUR JOB Q1-3' "Q3i - There are enough staff at this organisation for me to
+    # do my job properly."; 'YOUR MANAGERS Q9' "Q9a - My immediate manager ... encourages me at work.";
+    # 'YOUR ORGANISATION Q25-26' "Q26a - I often think about leaving this organisation.";
+    # 'HEALTH WELLBEING SAFETY Q18-22' "Q19d - We are given feedback about changes made in response to reported
+    # errors, near misses and incidents."; 'HEALTH WELLBEING SAFETY Q12' "Q12b - How often, if at all, do you feel
+    # burnt out because of your work?"
+    assert "enough staff at this organisation" in text["q3i"]
+    assert "encourages me at work" in text["q9a"]
+    assert "often think about leaving" in text["q26a"]
+    assert "feedback about changes made" in text["q19d"]
+    assert "burnt out" in text["q12b"]
+
+
+@pytest.mark.parametrize(
+    ("indicator_id", "column", "value", "expected"),
+    [
+        ("manager_asks_opinion", "factor_id", "9", "column 'factor_id': factor 9 is outside 1-7"),
+        ("manager_asks_opinion", "factor_id", "0", "column 'factor_id': factor 0 is outside 1-7"),
+        ("manager_asks_opinion", "factor_id", None, "column 'factor_id': factor_id is missing"),
+        ("manager_encourages", "barrier", "morale", "column 'barrier': unknown barrier 'morale'"),
+        ("manager_encourages", "polarity", None, "column 'polarity': polarity is missing"),
+        ("manager_encourages", "polarity", "higher", "column 'polarity': polarity 'higher' is not one of"),
+        ("team_freedom", "rationale", None, "column 'rationale': rationale is missing"),
+        ("team_freedom", "weight", "0", "column 'weight': weight must be positive, got 0"),
+        ("team_freedom", "weight", "-0.5", "column 'weight': weight must be positive, got -0.5"),
+        ("team_freedom", "weight", "heavy", "column 'weight': 'heavy' is not a number"),
+        ("manager_cares", "indicator_id", "manager_encourages", "duplicate indicator_id 'manager_encourages'"),
+        ("manager_cares", "source", "staff_survey", "column 'source': unknown source 'staff_survey'"),
+        ("ae_four_hour", "measure", "ae_6hr_pct", "column 'measure': unknown measure 'ae_6hr_pct'"),
+        ("ae_four_hour", "measure", "rtt_52w_plus", "measure rtt_52w_plus is a count"),
+        ("manager_cares", "question_id", "Q9H", "column 'question_id': question_id 'Q9H' is not a lower-case"),
+        ("manager_cares", "response_scale", "seven_point", "unknown response_scale 'seven_point'"),
+        ("ae_four_hour", "response_scale", "five_point", "does not fit source performance_annual"),
+    ],
+)
+def test_bad_indicator_rows_name_file_row_and_field(
+    framework: Framework, tmp_path: Path, indicator_id: str, column: str, value: str | None, expected: str
+) -> None:
+    directory = _copy(tmp_path)
+    _edit_cell(directory, "indicators.csv", "indicator_id", indicator_id, column, value)
+    with pytest.raises(InputDataError) as error:
+        load_framework(directory)
+    message = str(error.value)
+    assert message.startswith(f"file 'indicators.csv', row {_row_of(framework, indicator_id)}, ")
+    assert expected in message
+
+
+def test_unknown_question_id_is_rejected(framework: Framework) -> None:
+    questions = framework.indicators.filter(pl.col("source") == SURVEY_SOURCE)["question_id"].to_list()
+    catalogue = pl.DataFrame({"question_id": [q for q in questions if q != "q21"]})
+    with pytest.raises(InputDataError) as error:
+        validate_framework(framework, catalogue)
+    row = _row_of(framework, "respects_differences")
+    assert str(error.value) == (
+        f"file 'indicators.csv', row {row}, column 'question_id': question id q21 is not in the question catalogue"
+    )
+
+
+def test_an_indicator_that_no_year_of_data_provides_is_rejected(framework: Framework) -> None:
+    questions = framework.indicators.filter(pl.col("source") == SURVEY_SOURCE)["question_id"].to_list()
+    available = pl.DataFrame(
+        {
+            "source": ["staff_survey_items"] * len(questions) + ["performance_annual"] * 3,
+            "key": [*questions, "ae_4hr_pct_all", "rtt_within_18w_pct", "sickness_absence_pct"],
+            "period": "2024",
+        }
+    )
+    with pytest.raises(InputDataError) as error:
+        validate_framework(framework, pl.DataFrame({"question_id": questions}), available)
+    row = _row_of(framework, "cancer_62_day")
+    assert str(error.value).startswith(f"file 'indicators.csv', row {row}, column 'measure': no year of data provides")
+    assert "cancer_62d_pct in performance_annual" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("file", "key_column", "key", "column", "value", "expected"),
+    [
+        ("method_settings.csv", "setting", "normalisation", "value", "rank", "normalisation 'rank' is not one of"),
+        ("method_settings.csv", "setting", "interval_level", "value", "90", "interval_level must be a number between"),
+        ("method_settings.csv", "setting", "seed", "rationale", None, "setting seed has no rationale"),
+        ("factors.csv", "factor_id", "7", "factor_id", "8", "factor 8 is outside 1-7"),
+        ("factors.csv", "factor_id", "3", "index_weight", "0", "index_weight must be positive"),
+        ("barriers.csv", "barrier", "headspace", "support_type", "type_4", "support type 'type_4' is not in"),
+    ],
+)
+def test_bad_settings_factor_and_barrier_files_are_rejected(
+    tmp_path: Path, file: str, key_column: str, key: str, column: str, value: str | None, expected: str
+) -> None:
+    directory = _copy(tmp_path)
+    _edit_cell(directory, file, key_column, key, column, value)
+    with pytest.raises(InputDataError, match=rf"file '{file}', row \d+") as error:
+        load_framework(directory)
+    assert expected in str(error.value)
+
+
+def test_the_mapping_changes_without_code(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    _edit_cell(directory, "indicators.csv", "indicator_id", "team_freedom", "factor_id", "2")
+    _edit_cell(directory, "barriers.csv", "barrier", "recognition", "support_type", "type_2")
+    changed = load_framework(directory)
+    assert changed.indicators.filter(pl.col("indicator_id") == "team_freedom")["factor_id"].item() == 2
+    assert changed.barriers.filter(pl.col("barrier") == "recognition")["support_type"].item() == "type_2"

@@ -1,0 +1,115 @@
+"""Rank sensitivity to the method choices, and year-on-year change against sampling error (synthetic frames)."""
+
+import polars as pl
+import pytest
+
+from assets.index.change import year_on_year_change
+from assets.index.sensitivity import rank_sensitivity
+from assets.indicators.build import build_indicators, normalise
+from tests.helpers.index_frames import (
+    ACUTE,
+    AMBULANCE,
+    framework_with,
+    indicator_rows,
+    organisations,
+    people_promise,
+    performance,
+    survey_indicator,
+    survey_items,
+)
+
+
+def test_rank_shifts_under_alternative_normalisation_and_aggregation() -> None:
+    framework = framework_with(
+        [survey_indicator("a", "q1a", 1), survey_indicator("c", "q2a", 2)], min_peers=3, min_index_coverage=0.0
+    )
+    # T1 is far ahead on a (an outlier) and last on c
+    values = {"T1": (100, 0), "T2": (0, 5), "T3": (1, 6), "T4": (2, 7)}
+    indicators = normalise(
+        indicator_rows([(t, 2024, i, v) for t, pair in values.items() for i, v in zip("ac", pair, strict=True)]),
+        "zscore",
+        3,
+    )
+    rows = {(r["org_code"], r["scenario"]): r for r in rank_sensitivity(indicators, framework).iter_rows(named=True)}
+    # default (z-score, arithmetic): a -> (1.7318, -0.6006, -0.5773, -0.5539), c -> (-1.6713, 0.1857, 0.5571, 0.9285);
+    # index = mean: T1 0.0303, T2 -0.2075, T3 -0.0101, T4 0.1873 -> ranks T4 1, T1 2, T3 3, T2 4
+    assert [rows[(t, "zscore+geometric")]["default_rank"] for t in ("T4", "T1", "T3", "T2")] == [1, 2, 3, 4]
+    # percentile: a -> (.875, .125, .375, .625), c -> (.125, .375, .625, .875); index T1 .5, T2 .25, T3 .5, T4 .75:
+    # T1 and T3 tie at rank 2, so T3 moves up one
+    assert rows[("T3", "percentile+arithmetic")]["scenario_rank"] == 2
+    assert rows[("T3", "percentile+arithmetic")]["rank_shift"] == -1
+    # geometric mean of Phi(z): T1 sqrt(0.9583 x 0.0473) = 0.213 is now last; the outlier no longer compensates
+    assert rows[("T1", "zscore+geometric")]["scenario_rank"] == 4
+    assert rows[("T1", "zscore+geometric")]["abs_rank_shift"] == 2
+    # T1 shifts 0 under min-max (both) and percentile+arithmetic, 1 and 2 under the geometric scenarios: median 0
+    assert rows[("T1", "zscore+geometric")]["trust_median_abs_rank_shift"] == 0.0
+    # under z-score + geometric the four trusts shift 0, 2, 1, 1: median 1
+    assert rows[("T4", "zscore+geometric")]["scenario_median_abs_rank_shift"] == 1.0
+    assert {r[1] for r in rows} == {
+        "zscore+geometric",
+        "percentile+arithmetic",
+        "percentile+geometric",
+        "minmax+arithmetic",
+        "minmax+geometric",
+    }
+
+
+@pytest.fixture(scope="module")
+def two_years():
+    framework = framework_with(
+        [survey_indicator("a", "q1a", 1), survey_indicator("c", "q2a", 2)],
+        min_peers=3,
+        min_index_coverage=0.0,
+        mc_draws=500,
+    )
+    orgs = organisations(
+        [(t, year, ACUTE) for t in ("T1", "T2", "T3") for year in (2023, 2024)]
+        + [("T4", 2023, ACUTE), ("T4", 2024, AMBULANCE), ("A1", 2024, AMBULANCE), ("A2", 2024, AMBULANCE)]
+    )
+    # q1a favourable %: T1 and T3 swap places, T2 stays at the group mean; q2a is asked in 2024 only
+    rows = [
+        ("T1", 2023, "q1a", None, 40.0, None, 2000),
+        ("T2", 2023, "q1a", None, 50.0, None, 2000),
+        ("T3", 2023, "q1a", None, 60.0, None, 2000),
+        ("T4", 2023, "q1a", None, 50.0, None, 2000),
+        ("T1", 2024, "q1a", None, 60.0, None, 2000),
+        ("T2", 2024, "q1a", None, 50.0, None, 2000),
+        ("T3", 2024, "q1a", None, 40.0, None, 2000),
+        ("T4", 2024, "q1a", None, 45.0, None, 2000),
+        ("A1", 2024, "q1a", None, 55.0, None, 2000),
+        ("A2", 2024, "q1a", None, 65.0, None, 2000),
+    ] + [(t, 2024, "q2a", None, 70.0 + i, None, 2000) for i, t in enumerate(("T1", "T2", "T3", "T4", "A1", "A2"))]
+    indicators = build_indicators(
+        framework,
+        staff_survey_items=survey_items(rows),
+        people_promise_scores=people_promise(),
+        performance_annual=performance(),
+        survey_organisations=orgs,
+    )
+    return year_on_year_change(indicators, framework)
+
+
+def test_change_is_measured_on_the_common_indicators_relative_to_peers(two_years: pl.DataFrame) -> None:
+    change = {(r["org_code"], r["component"]): r for r in two_years.iter_rows(named=True)}
+    # only q1a is in both years, so only factor 1 and the index (= factor 1) have a change; T4 changed group
+    assert set(change) == {(t, c) for t in ("T1", "T2", "T3") for c in ("factor_1", "index")}
+    t1 = change[("T1", "factor_1")]
+    # 2023: 40, 50, 60, 50 -> mean 50, SD sqrt(200 / 4) = 7.0711 -> T1 -1.4142; 2024: 60, 50, 40 -> T1 +1.2247
+    assert t1["previous_score"] == pytest.approx(-1.414214, abs=1e-6)
+    assert t1["score"] == pytest.approx(1.224745, abs=1e-6)
+    assert t1["change"] == pytest.approx(2.638959, abs=1e-6)
+    assert (t1["previous_year"], t1["n_common_indicators"]) == (2023, 1)
+    assert change[("T1", "index")]["change"] == pytest.approx(t1["change"])
+
+
+def test_change_beyond_sampling_error_is_flagged(two_years: pl.DataFrame) -> None:
+    change = {(r["org_code"], r["component"]): r for r in two_years.iter_rows(named=True)}
+    # a swing of 20 points on bases of 2,000 (sampling SD about 1.1 points) is far beyond sampling error;
+    # T2 stays at the group mean, so its change of 0 is within it
+    assert change[("T1", "factor_1")]["exceeds_sampling_error"] is True
+    assert change[("T3", "factor_1")]["exceeds_sampling_error"] is True
+    t2 = change[("T2", "factor_1")]
+    assert t2["change"] == pytest.approx(0.0, abs=1e-12)
+    assert t2["change_lo"] < 0 < t2["change_hi"] and t2["exceeds_sampling_error"] is False
+    for row in change.values():
+        assert row["change_lo"] <= row["change"] <= row["change_hi"]
