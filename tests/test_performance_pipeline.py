@@ -190,3 +190,26 @@ def test_schedule_requests_newest_and_revisable_months_on_the_15th() -> None:
     assert dg.validate_run_config(monthly_refresh_job, request.run_config)
     # a dataset's partitions never start before its first supported month
     assert months_to_refresh(datetime(2023, 12, 20).date())["cancer"] == ["2023-10-01"]
+
+
+def test_expectation_suites_pass_on_real_rows_and_name_a_bad_one(build) -> None:
+    from pipeline.gx_validate import validate_frame
+
+    con = duckdb.connect(str(build["warehouse"]), read_only=True)
+    try:
+        staged = con.sql("SELECT * FROM ae_monthly WHERE period_month = DATE '2024-07-01' ORDER BY ALL").df()
+        monthly = con.sql("SELECT * FROM performance_monthly ORDER BY ALL").df()
+    finally:
+        con.close()
+    keys = ["period_month", "reported_org_code", "measure"]
+    assert validate_frame(staged, "ae_monthly", keys).passed
+    assert validate_frame(monthly, "performance_monthly", ["org_code", "period_month", "measure"]).passed
+    # SYNTHETIC corruption of one real row: a numerator above its denominator and an unknown measure
+    rth = staged.index[(staged["reported_org_code"] == "RTH") & (staged["measure"] == "ae_4hr_pct_all")][0]
+    staged.loc[rth, "numerator"] = staged.loc[rth, "denominator"] + 1
+    staged.loc[staged.index[0], "measure"] = "ae_4hr_pct_typo"
+    result = validate_frame(staged, "ae_monthly", keys)
+    failed = {f.expectation: f for f in result.failures}
+    assert not result.passed
+    assert failed["expect_column_pair_values_a_to_be_greater_than_b"].rows[0]["reported_org_code"] == "RTH"
+    assert "expect_column_values_to_be_in_set" in failed

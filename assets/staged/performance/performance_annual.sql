@@ -1,8 +1,7 @@
 -- Financial years (April to March) from performance_monthly, by summing numerators and denominators:
 -- ratio_of_sums: 100 × Σ numerator ÷ Σ denominator (percentages are never averaged);
 -- sum: Σ numerator (monthly flows such as 12-hour waits);
--- mean_of_months: Σ numerator ÷ months covered (month-end stocks such as the waiting list; the denominator
--- is then the number of months).
+-- mean_of_months: Σ numerator ÷ months covered (month-end stocks such as the waiting list).
 WITH monthly AS (
     SELECT p.*, m.annual_method,
            CASE WHEN month(p.period_month) >= 4 THEN year(p.period_month) ELSE year(p.period_month) - 1 END
@@ -29,10 +28,7 @@ SELECT
     printf('%d-%02d', financial_year_start, (financial_year_start + 1) % 100) AS financial_year,
     measure,
     numerator,
-    CASE annual_method
-        WHEN 'ratio_of_sums' THEN denominator_sum
-        WHEN 'mean_of_months' THEN months_covered::DOUBLE
-    END AS denominator,
+    CASE WHEN annual_method = 'ratio_of_sums' THEN denominator_sum END AS denominator,
     CASE annual_method
         WHEN 'ratio_of_sums' THEN 100 * numerator / nullif(denominator_sum, 0)
         WHEN 'mean_of_months' THEN numerator / months_covered
