@@ -48,6 +48,13 @@ def test_june_2025_england_equals_total_row_and_official_figure(real_data: Path)
     # R0A, row 77: 24752+3028+11652+3295+544+905 = 44176 attendances; 12+ hour DTA waits (column 18) 108
     assert measure_of(parsed.measures, "R0A", "ae_4hr_pct_all")["denominator"] == 44176
     assert measure_of(parsed.measures, "R0A", "ae_12hr_dta_waits")["value"] == 108
+    # RTH, row 179: 12268+1813+3750+1643+0+217 = 19691 attendances, 3498+0+111+294+0+37 = 3940 over 4 hours;
+    # type 1: 12268+1643 = 13911 attendances, 3498+294 = 3792 over 4 hours
+    rth = measure_of(parsed.measures, "RTH", "ae_4hr_pct_all")
+    assert (rth["numerator"], rth["denominator"], rth["source_row"]) == (19691 - 3940, 19691, 179)
+    assert measure_of(parsed.measures, "RTH", "ae_4hr_pct_type1")["value"] == pytest.approx(
+        100 * (13911 - 3792) / 13911
+    )
     assert "TOTAL" not in set(parsed.measures["reported_org_code"])
 
 
