@@ -213,3 +213,30 @@ def test_expectation_suites_pass_on_real_rows_and_name_a_bad_one(build) -> None:
     assert not result.passed
     assert failed["expect_column_pair_values_a_to_be_greater_than_b"].rows[0]["reported_org_code"] == "RTH"
     assert "expect_column_values_to_be_in_set" in failed
+
+
+def test_england_check_blocks_publication_when_providers_do_not_add_up(build) -> None:
+    """SYNTHETIC edit of a real file: June 2024's TOTAL footer claims one more type 1 attendance than its rows."""
+
+    def inflate_total(lines: list[str]) -> list[str]:
+        total = lines[-1].split(",")
+        total[4] = str(int(total[4]) + 1)
+        return [*lines[:-1], ",".join(total)]
+
+    published_before = build["published"].read_bytes()
+    june = manifest_rows(dataset="ae", period="2024-06-01")[0]
+    edited = edited_lines(SNAPSHOT_DIR / june["path"], build["root"] / "june-total.csv", inflate_total)
+    rows = [{**r, "source": str(edited)} if r.get("period") == "2024-06-01" else r for r in build["rows"]]
+    definitions = definitions_on(private_snapshot(build["root"] / "snapshot", rows), build["root"] / "out")
+    plan = [
+        PlannedRun("reference_job", "reference"),
+        PlannedRun("ae_job", "ae 2024-06", "2024-06-01"),
+        PlannedRun("downstream_job", "downstream"),
+    ]
+    reporter = ProgressReporter()
+    outcome = execute_plan(definitions, plan, reporter, dg.DagsterInstance.ephemeral())
+    assert not outcome.ok and outcome.failed[0].label == "ae 2024-06"
+    assert any(
+        text.startswith("ae_monthly_england_matches_file_total: 2 measure(s) differ") for text in reporter.failed_checks
+    )
+    assert build["published"].read_bytes() == published_before
