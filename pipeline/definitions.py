@@ -5,6 +5,7 @@ import dagster as dg
 import assets
 from pipeline.jobs import all_jobs
 from pipeline.resources import SourceMode, default_resources
+from pipeline.schedules import all_schedules, monthly_refresh_job
 from pipeline.sensors import run_failure_summary
 
 
@@ -18,7 +19,8 @@ def build_definitions(
     return dg.Definitions(
         assets=all_assets,
         asset_checks=dg.load_asset_checks_from_package_module(assets),
-        jobs=all_jobs(all_assets),
+        jobs=[*all_jobs(all_assets), monthly_refresh_job],
+        schedules=all_schedules(),
         sensors=[run_failure_summary],
         resources=default_resources(source_mode, raw_dir, warehouse_path, published_dir),
         # DuckDB allows one writer process: run every step in the run's own process

@@ -43,13 +43,20 @@ def partitions_to_build(dataset: PartitionedDataset, source: SourceResource, yea
 
 def plan_full_build(defs: dg.Definitions, years: set[int] | None = None) -> list[PlannedRun]:
     source: SourceResource = defs.resources["source"]  # type: ignore[assignment]
-    defined = {job.name for job in defs.jobs or () if job.selection.resolve(defs.resolve_asset_graph())}
+    defined = {name for name in (REFERENCE_JOB, *(d.job_name for d in PARTITIONED_DATASETS)) if _has_assets(defs, name)}
     plan = [PlannedRun(REFERENCE_JOB, "reference")] if REFERENCE_JOB in defined else []
     for dataset in (d for d in PARTITIONED_DATASETS if d.job_name in defined):
         for key in partitions_to_build(dataset, source, years if dataset.dataset == "staff_survey" else None):
             plan.append(PlannedRun(dataset.job_name, f"{dataset.dataset} {key[:7]}", key))
     plan.append(PlannedRun(DOWNSTREAM_JOB, "downstream"))
     return plan
+
+
+def _has_assets(defs: dg.Definitions, job_name: str) -> bool:
+    try:
+        return bool(defs.resolve_job_def(job_name).asset_layer.selected_asset_keys)
+    except dg.DagsterInvariantViolationError:  # no such job: the dataset has no assets yet
+        return False
 
 
 def _instance() -> dg.DagsterInstance:

@@ -62,3 +62,30 @@ def test_published_staff_survey_tables(published) -> None:
     assert rows["TAD"][1] is False and rows["TAD"][0].startswith("Mental Health")
     assert rows["RVY"][2] == "RBN" and rows["R1F1"][2] == "R1F"
     assert con.sql("SELECT count(*) FROM data_dictionary WHERE table_name = 'staff_survey_items'").fetchall() == [(12,)]
+
+
+def test_published_file_has_the_performance_tables(published) -> None:
+    con = duckdb.connect(str(published), read_only=True)
+    months = dict(
+        con.sql("SELECT dataset, count(DISTINCT period_month) FROM performance_monthly GROUP BY 1").fetchall()
+    )
+    # the snapshot months: A&E Apr 2024-Jun 2025, sickness Apr 2024-Mar 2025, RTT Apr 2026, cancer Apr 2025 + Jan 2026
+    assert months == {"ae": 15, "sickness": 12, "rtt": 1, "cancer": 2}
+    measures = {m for (m,) in con.sql("SELECT DISTINCT measure FROM performance_monthly").fetchall()}
+    assert len(measures) == 10 and measures == {
+        m for (m,) in con.sql("SELECT measure FROM performance_measures").fetchall()
+    }
+    # RTT PROVENANCE.md: RTH (Oxford University Hospitals) 90,210 incomplete pathways, 62.1% within 18 weeks
+    rth = con.sql(
+        "SELECT measure, value FROM performance_monthly WHERE org_code = 'RTH' AND period_month = DATE '2026-04-01'"
+    ).fetchall()
+    assert dict(rth)["rtt_incomplete"] == 90_210 and round(dict(rth)["rtt_within_18w_pct"], 1) == 62.1
+    assert con.sql("SELECT typeof(period_month) FROM performance_monthly LIMIT 1").fetchall() == [("DATE",)]
+    # 2024-25: twelve months of A&E and sickness absence for a trust present all year
+    assert con.sql(
+        "SELECT months_covered FROM performance_annual WHERE org_code = 'RTH' AND financial_year = '2024-25' "
+        "AND measure IN ('ae_4hr_pct_all', 'sickness_absence_pct')"
+    ).fetchall() == [(12,), (12,)]
+    assert con.sql("SELECT count(*) FROM performance_unmatched WHERE dataset = 'ae'").fetchall()[0][0] > 0
+    described = con.sql("SELECT count(*) FROM data_dictionary WHERE table_name = 'performance_monthly'").fetchall()
+    assert described == [(12,)]

@@ -1,0 +1,1 @@
+"""A&E attendances and emergency admissions (monthly MSitAE CSV)."""

@@ -1,0 +1,1 @@
+"""Cancer waiting times (monthly combined workbook, and the provider workbook)."""

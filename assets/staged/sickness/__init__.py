@@ -1,0 +1,1 @@
+"""NHS sickness absence rates (monthly CSV)."""
