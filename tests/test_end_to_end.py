@@ -89,3 +89,23 @@ def test_published_file_has_the_performance_tables(published) -> None:
     assert con.sql("SELECT count(*) FROM performance_unmatched WHERE dataset = 'ae'").fetchall()[0][0] > 0
     described = con.sql("SELECT count(*) FROM data_dictionary WHERE table_name = 'performance_monthly'").fetchall()
     assert described == [(12,)]
+
+
+def test_published_spc_charts_every_performance_series(published) -> None:
+    con = duckdb.connect(str(published), read_only=True)
+    assert (
+        con.sql("SELECT count(*) FROM spc_monthly").fetchall()
+        == con.sql("SELECT count(*) FROM performance_monthly").fetchall()
+    )
+    # RBN sickness absence 2024-25 (FTE days lost ÷ available in the 12 real monthly CSVs): the same special causes
+    # as the hand-worked series in tests/test_spc_xmr.py — August below the lower limit (lower is better),
+    # January and February 2 of 3 near the upper limit
+    flagged = con.sql(
+        "SELECT period_month::VARCHAR, point_type FROM spc_monthly WHERE org_code = 'RBN' "
+        "AND measure = 'sickness_absence_pct' AND point_type <> 'common_cause' ORDER BY 1"
+    ).fetchall()
+    assert flagged == [
+        ("2024-08-01", "special_cause_improvement"),
+        ("2025-01-01", "special_cause_concern"),
+        ("2025-02-01", "special_cause_concern"),
+    ]
