@@ -293,7 +293,7 @@ def test_spc_chart_colours_points_as_making_data_count() -> None:
         ["A&E attendances seen within 4 hours", "(% of attendances)"],
         ["Sickness absence rate", "(% of FTE days)"],
     ]
-    colour = spec["vconcat"][0]["layer"][4]["encoding"]["color"]
+    colour = spec["vconcat"][0]["layer"][2]["encoding"]["color"]
     assert colour["scale"]["range"] == list(SPC_COLOURS.values())
     assert colour["scale"]["range"][:3] == ["#7B7D7D", "#289DE0", "#FAB428"]
     points = dataset_rows(

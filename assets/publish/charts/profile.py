@@ -126,24 +126,73 @@ def _panel(rows: pl.DataFrame, scale: Scale, heading: str) -> alt.LayerChart:
         alt.Tooltip("group_q75:Q", title="Group upper quartile", format=".2f"),
         alt.Tooltip("weakest:N", title="Among the weakest"),
     ]
-    base = alt.Chart(rows).encode(y=y, tooltip=tooltip)
-    iqr = base.mark_bar(color=LIGHT_GREY, height=12).encode(
-        x=alt.X("group_q25:Q", title=f"{scale.title}; grey: group interquartile range, black tick: median"),
-        x2="group_q75:Q",
+    iqr = (
+        alt.Chart()
+        .mark_bar(color=LIGHT_GREY, height=12)
+        .encode(
+            x=alt.X("group_q25:Q", title=f"{scale.title}; grey: group interquartile range, black tick: median"),
+            x2=alt.X2("group_q75"),
+            y=y,
+            tooltip=tooltip,
+        )
     )
-    median = base.mark_tick(color=BLACK, thickness=2, size=14).encode(x="group_median:Q")
-    interval = base.mark_rule(color=SKY, strokeWidth=2).encode(x="score_lo:Q", x2="score_hi:Q")
-    point = base.mark_point(filled=True, size=70).encode(
-        x="score:Q",
-        color=alt.Color(
-            "weakest:N",
-            scale=alt.Scale(domain=[True, False], range=[VERMILLION, BLUE]),
-            legend=alt.Legend(title="Among the trust's weakest", labelExpr="datum.value ? 'yes' : 'no'"),
+    median = alt.Chart().mark_tick(color=BLACK, thickness=2, size=14).encode(x=alt.X("group_median:Q"), y=y)
+    interval = (
+        alt.Chart()
+        .mark_rule(color=SKY, strokeWidth=2)
+        .encode(x=alt.X("score_lo:Q"), x2=alt.X2("score_hi"), y=y, tooltip=tooltip)
+    )
+    point = (
+        alt.Chart()
+        .mark_point(filled=True, size=70)
+        .encode(
+            x=alt.X("score:Q"),
+            y=y,
+            color=alt.Color(
+                "weakest:N",
+                scale=alt.Scale(domain=[True, False], range=[VERMILLION, BLUE]),
+                legend=alt.Legend(title="Among the trust's weakest", labelExpr="datum.value ? 'yes' : 'no'"),
+            ),
+            shape=alt.Shape(
+                "weakest:N", scale=alt.Scale(domain=[True, False], range=["diamond", "circle"]), legend=None
+            ),
+            tooltip=tooltip,
+        )
+    )
+    return alt.layer(
+        iqr,
+        median,
+        interval,
+        point,
+        data=rows,
+        width=CHART_WIDTH,
+        height=24 * rows.height,
+        title=alt.TitleParams(heading, fontSize=12),
+    )
+
+
+def profile_chart(
+    rows: pl.DataFrame,
+    *,
+    trust_label: str,
+    survey_year: int,
+    group: str,
+    support_words: str,
+    factor_scale: Scale,
+    barrier_scale: Scale,
+    caption: str,
+) -> alt.VConcatChart:
+    """Draw `profile_rows`: factors and barriers for one trust (point and interval) over its group's median and
+    interquartile range, the weakest areas as vermillion diamonds and the suggested support in words."""
+    return alt.vconcat(
+        _panel(rows.filter(pl.col("area") == "Success factors"), factor_scale, "Seven success factors for change"),
+        _panel(rows.filter(pl.col("area") == "Barriers"), barrier_scale, "Four barriers to change"),
+        title=title(
+            f"Change-readiness profile: {trust_label}, {survey_year}",
+            f"Against the other {group} (median and interquartile range).",
+            f"Suggested national support: {support_words}.",
+            caption,
         ),
-        shape=alt.Shape("weakest:N", scale=alt.Scale(domain=[True, False], range=["diamond", "circle"]), legend=None),
-    )
-    return alt.layer(iqr, median, interval, point).properties(
-        width=CHART_WIDTH, height=24 * rows.height, title=alt.TitleParams(heading, fontSize=12)
     )
 
 
@@ -161,19 +210,15 @@ def trust_profile(
     barrier_scale: Scale,
     caption: str,
 ) -> alt.VConcatChart:
-    """Factors and barriers for one trust (point and interval) over its group's median and interquartile range;
-    the weakest areas in vermillion diamonds and the suggested support type in words under the title."""
-    rows = profile_rows(index, factors, barriers, barrier_names, org_code=org_code, survey_year=survey_year)
+    """The trust profile chart straight from the published tables."""
     row = group_of(index, org_code, survey_year)
-    support = support_type_words(row["suggested_support_type"], support_types)
-    return alt.vconcat(
-        _panel(rows.filter(pl.col("area") == "Success factors"), factor_scale, "Seven success factors for change"),
-        _panel(rows.filter(pl.col("area") == "Barriers"), barrier_scale, "Four barriers to change"),
-    ).properties(
-        title=title(
-            f"Change-readiness profile: {trust_label}, {survey_year}",
-            f"Against the other {row['benchmarking_group']} (median and interquartile range).",
-            f"Suggested national support: {support}.",
-            caption,
-        )
+    return profile_chart(
+        profile_rows(index, factors, barriers, barrier_names, org_code=org_code, survey_year=survey_year),
+        trust_label=trust_label,
+        survey_year=survey_year,
+        group=row["benchmarking_group"],
+        support_words=support_type_words(row["suggested_support_type"], support_types),
+        factor_scale=factor_scale,
+        barrier_scale=barrier_scale,
+        caption=caption,
     )

@@ -73,18 +73,9 @@ def trend_rows(index: pl.DataFrame, factors: pl.DataFrame, *, org_code: str) -> 
     )
 
 
-def trust_trends(
-    index: pl.DataFrame,
-    factors: pl.DataFrame,
-    *,
-    org_code: str,
-    trust_label: str,
-    scale: Scale,
-    caption: str,
-) -> alt.FacetChart:
-    rows = trend_rows(index, factors, org_code=org_code)
+def trends_chart(rows: pl.DataFrame, *, trust_label: str, scale: Scale, caption: str) -> alt.FacetChart:
+    """Draw `trend_rows`: one small multiple per series, the trust against its group's median and quartiles."""
     x = alt.X("survey_year:O", title="Survey year (autumn fieldwork)", axis=alt.Axis(labelAngle=0))
-    y_title = scale.short_title
     tooltip = [
         alt.Tooltip("series:N", title="Measure"),
         alt.Tooltip("survey_year:O", title="Survey year"),
@@ -94,31 +85,46 @@ def trust_trends(
         alt.Tooltip("group_median:Q", title="Group median", format=".2f"),
         alt.Tooltip("benchmarking_group:N", title="Group"),
     ]
-    base = alt.Chart().encode(x=x, tooltip=tooltip)
-    band = base.mark_area(color=LIGHT_GREY).encode(y=alt.Y("group_q25:Q", title=y_title), y2="group_q75:Q")
-    median = base.mark_line(color=BLACK, strokeDash=[4, 3]).encode(y="group_median:Q")
-    interval = base.mark_rule(color=GREY).encode(y="value_lo:Q", y2="value_hi:Q")
-    trust = base.mark_line(color=BLUE, point=alt.OverlayMarkDef(color=BLUE, size=40)).encode(y="value:Q")
-    return (
-        alt.layer(band, median, interval, trust, data=rows)
-        .properties(width=300, height=130)
-        .facet(
-            facet=alt.Facet(
-                "series:N",
-                sort=alt.SortField("series_order"),
-                title=None,
-                header=alt.Header(labelLimit=340, labelFontSize=11),
-            ),
-            columns=2,
-        )
-        .properties(
-            title=title(
-                f"Change readiness over time: {trust_label}",
-                f"Blue: the trust with its {interval_label()}; dashed: group median; grey band: group "
-                f"interquartile range. Scores: {scale.unit}.",
-                caption,
-            )
-        )
+    band = (
+        alt.Chart()
+        .mark_area(color=LIGHT_GREY)
+        .encode(x=x, y=alt.Y("group_q25:Q", title=scale.short_title), y2=alt.Y2("group_q75"))
+    )
+    median = alt.Chart().mark_line(color=BLACK, strokeDash=[4, 3]).encode(x=x, y=alt.Y("group_median:Q"))
+    interval = alt.Chart().mark_rule(color=GREY).encode(x=x, y=alt.Y("value_lo:Q"), y2=alt.Y2("value_hi"))
+    trust = (
+        alt.Chart()
+        .mark_line(color=BLUE, point=alt.OverlayMarkDef(color=BLUE, size=40))
+        .encode(x=x, y=alt.Y("value:Q"), tooltip=tooltip)
+    )
+    return alt.layer(band, median, interval, trust, data=rows, width=300, height=130).facet(
+        facet=alt.Facet(
+            "series:N",
+            sort=alt.SortField("series_order"),
+            title=None,
+            header=alt.Header(labelLimit=340, labelFontSize=11),
+        ),
+        columns=2,
+        title=title(
+            f"Change readiness over time: {trust_label}",
+            f"Blue: the trust with its {interval_label()}; dashed: group median; grey band: group "
+            f"interquartile range. Scores: {scale.unit}.",
+            caption,
+        ),
+    )
+
+
+def trust_trends(
+    index: pl.DataFrame,
+    factors: pl.DataFrame,
+    *,
+    org_code: str,
+    trust_label: str,
+    scale: Scale,
+    caption: str,
+) -> alt.FacetChart:
+    return trends_chart(
+        trend_rows(index, factors, org_code=org_code), trust_label=trust_label, scale=scale, caption=caption
     )
 
 
@@ -146,7 +152,6 @@ def spc_rows(spc: pl.DataFrame, measures: pl.DataFrame, *, org_code: str) -> pl.
 def _spc_panel(rows: pl.DataFrame) -> alt.LayerChart:
     label, unit = rows["label"][0], rows["unit"][0]
     x = alt.X("period_month:T", title="Month", axis=alt.Axis(format="%b %Y"))
-    base = alt.Chart(rows).encode(x=x)
     tooltip = [
         alt.Tooltip("period_month:T", title="Month", format="%B %Y"),
         alt.Tooltip("value:Q", title=unit, format=",.2f"),
@@ -155,42 +160,58 @@ def _spc_panel(rows: pl.DataFrame) -> alt.LayerChart:
         alt.Tooltip("upl:Q", title="Upper process limit", format=",.2f"),
         alt.Tooltip("point_label:N", title="Variation"),
     ]
-    line = base.mark_line(color=GREY).encode(
-        y=alt.Y("value:Q", title=[label, f"({unit})"], scale=alt.Scale(zero=False))
+    line = (
+        alt.Chart()
+        .mark_line(color=GREY)
+        .encode(x=x, y=alt.Y("value:Q", title=[label, f"({unit})"], scale=alt.Scale(zero=False)))
     )
-    mean = base.mark_line(color=BLACK).encode(y="mean:Q")
-    lower = base.mark_line(color=GREY, strokeDash=[6, 4]).encode(y="lpl:Q")
-    upper = base.mark_line(color=GREY, strokeDash=[6, 4]).encode(y="upl:Q")
-    points = base.mark_point(filled=True, size=45).encode(
-        y="value:Q",
-        color=alt.Color(
-            "point_label:N",
-            scale=alt.Scale(domain=list(SPC_LABELS.values()), range=list(SPC_COLOURS.values())),
-            legend=alt.Legend(title="Variation (Making Data Count)", labelLimit=260),
+    limits = (
+        alt.Chart()
+        .transform_fold(["mean", "lpl", "upl"], as_=["line", "line_value"])
+        .mark_line(color=BLACK)
+        .encode(
+            x=x,
+            y=alt.Y("line_value:Q"),
+            detail=alt.Detail("line:N"),
+            strokeDash=alt.StrokeDash(
+                "line:N", scale=alt.Scale(domain=["mean", "lpl", "upl"], range=[[1, 0], [6, 4], [6, 4]]), legend=None
+            ),
+        )
+    )
+    points = (
+        alt.Chart()
+        .mark_point(filled=True, size=45, opacity=1)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q"),
+            color=alt.Color(
+                "point_label:N",
+                scale=alt.Scale(domain=list(SPC_LABELS.values()), range=list(SPC_COLOURS.values())),
+                legend=alt.Legend(title="Variation (Making Data Count)", labelLimit=260),
+            ),
+            tooltip=tooltip,
+        )
+    )
+    return alt.layer(
+        line, limits, points, data=rows, width=CHART_WIDTH, height=180, title=alt.TitleParams(label, fontSize=12)
+    )
+
+
+def spc_chart_from_rows(rows: pl.DataFrame, *, trust_label: str, caption: str) -> alt.VConcatChart:
+    """Draw `spc_rows`: one XmR chart per measure, points coloured as Making Data Count does."""
+    return alt.vconcat(
+        *[_spc_panel(part) for _, part in rows.group_by("measure", maintain_order=True)],
+        title=title(
+            f"Monthly performance as statistical process control charts: {trust_label}",
+            "Solid line: mean; dashed: process limits (mean ± 2.66 × mean moving range); points coloured by variation.",
+            caption,
         ),
-        tooltip=tooltip,
-    )
-    return alt.layer(line, mean, lower, upper, points).properties(
-        width=CHART_WIDTH, height=180, title=alt.TitleParams(label, fontSize=12)
     )
 
 
 def spc_chart(
     spc: pl.DataFrame, measures: pl.DataFrame, *, org_code: str, trust_label: str, caption: str
 ) -> alt.VConcatChart | None:
-    """XmR charts, one per measure, with points coloured as Making Data Count does; None when the trust has none."""
+    """XmR charts for one trust; None when it has no SPC series."""
     rows = spc_rows(spc, measures, org_code=org_code)
-    if rows.is_empty():
-        return None
-    panels = [_spc_panel(part) for _, part in rows.group_by("measure", maintain_order=True)]
-    return (
-        alt.vconcat(*panels)
-        .resolve_scale(color="shared")
-        .properties(
-            title=title(
-                f"Monthly performance as statistical process control charts: {trust_label}",
-                "Black: mean; dashed: process limits (mean ± 2.66 × mean moving range); points coloured by variation.",
-                caption,
-            )
-        )
-    )
+    return None if rows.is_empty() else spc_chart_from_rows(rows, trust_label=trust_label, caption=caption)
