@@ -44,7 +44,7 @@ def decimals_to_double(frame: pl.DataFrame) -> pl.DataFrame:
 
 def caption(source: str, built_on: date) -> str:
     """The source-and-date line every chart carries."""
-    return f"Source: {source}. Built {built_on.isoformat()}."
+    return f"Source: {source.rstrip('.')}. Built {built_on.isoformat()}."
 
 
 def title(text: str, *subtitle: str) -> alt.TitleParams:

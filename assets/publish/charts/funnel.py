@@ -138,7 +138,7 @@ def funnel_plot(
     )
     curves = funnel_curves(mean_pct, points["base"].min(), points["base"].max(), limits)  # type: ignore[arg-type]
     x = alt.X("base:Q", scale=alt.Scale(type="log"), title="Base: number of respondents (log scale)")
-    y = alt.Y("pct:Q", title=f"{measure.label} ({measure.unit})")
+    y = alt.Y("pct:Q", title=f"{measure.label} ({measure.unit})", scale=alt.Scale(zero=False))
     dashes = {limit.label: [6, 4] if limit.dashed else [1, 0] for limit in limits}
     lines = (
         alt.Chart(curves)

@@ -153,8 +153,11 @@ def _panel(rows: pl.DataFrame, scale: Scale, heading: str) -> alt.LayerChart:
                 scale=alt.Scale(domain=[True, False], range=[VERMILLION, BLUE]),
                 legend=alt.Legend(title="Among the trust's weakest", labelExpr="datum.value ? 'yes' : 'no'"),
             ),
+            # same field and legend title as the colour, so Vega-Lite draws one legend of coloured shapes
             shape=alt.Shape(
-                "weakest:N", scale=alt.Scale(domain=[True, False], range=["diamond", "circle"]), legend=None
+                "weakest:N",
+                scale=alt.Scale(domain=[True, False], range=["diamond", "circle"]),
+                legend=alt.Legend(title="Among the trust's weakest", labelExpr="datum.value ? 'yes' : 'no'"),
             ),
             tooltip=tooltip,
         )
