@@ -293,7 +293,14 @@ def test_spc_chart_colours_points_as_making_data_count() -> None:
         ["A&E attendances seen within 4 hours", "(% of attendances)"],
         ["Sickness absence rate", "(% of FTE days)"],
     ]
+    limits = spec["vconcat"][0]["layer"][1]
+    assert limits["transform"] == [{"fold": ["mean", "lpl", "upl"], "as": ["line", "line_value"]}]
+    assert limits["encoding"]["strokeDash"]["scale"] == {
+        "domain": ["mean", "lpl", "upl"],
+        "range": [[1, 0], [6, 4], [6, 4]],
+    }
     colour = spec["vconcat"][0]["layer"][2]["encoding"]["color"]
+    assert colour["field"] == "point_label"
     assert colour["scale"]["range"] == list(SPC_COLOURS.values())
     assert colour["scale"]["range"][:3] == ["#7B7D7D", "#289DE0", "#FAB428"]
     points = dataset_rows(
