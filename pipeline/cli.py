@@ -1,9 +1,9 @@
 """The `nhs-readiness` command line."""
 
 import argparse
-import os
 import sys
 import textwrap
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -141,11 +141,10 @@ def add_spc_parser(commands: argparse._SubParsersAction) -> None:
 
 def command_run(args: argparse.Namespace) -> int:
     from pipeline.definitions import build_definitions
+    from pipeline.incremental import forced_rebuild
     from pipeline.progress import ProgressReporter
     from pipeline.runner import execute_plan, plan_full_build
 
-    if args.force:
-        os.environ["NHS_READINESS_FORCE_REBUILD"] = "1"
     defs = build_definitions(source_mode=args.source)
     target = defs.resources["publish_target"].database_path
     print(f"nhs-readiness run · source: {args.source} · publishing to {target}", flush=True)
@@ -155,7 +154,8 @@ def command_run(args: argparse.Namespace) -> int:
         show_notes_on_console()
         print(f"  downloads are cached in {defs.resources['source'].raw_dir}", flush=True)
     reporter = ProgressReporter()
-    outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter)
+    with forced_rebuild() if args.force else nullcontext():
+        outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter)
     for planned, reason in outcome.skipped:
         print(f"  - skipped {planned.label}: {reason}")
     if not outcome.ok:

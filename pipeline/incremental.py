@@ -7,7 +7,8 @@ changed reuses the stored tables instead of rebuilding them.
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 
@@ -16,6 +17,7 @@ import duckdb
 from pipeline.settings import DATA_DIR, EXPECTATIONS_DIR, PROJECT_ROOT
 
 STATE_TABLE = "_build_state"
+FORCE_ENV = "NHS_READINESS_FORCE_REBUILD"
 _CODE_DIRS = ("pipeline", "assets")
 _DATA_DIRS = (DATA_DIR / "reference", DATA_DIR / "framework", DATA_DIR / "dictionary", EXPECTATIONS_DIR)
 
@@ -34,7 +36,7 @@ def code_fingerprint() -> str:
 
 def fingerprint(*parts: object) -> str:
     digest = hashlib.sha256()
-    if not os.environ.get("NHS_READINESS_FORCE_REBUILD"):
+    if not os.environ.get(FORCE_ENV):
         digest.update(code_fingerprint().encode())
     else:  # a forced rebuild never matches a stored fingerprint
         digest.update(datetime.now(UTC).isoformat().encode())
@@ -42,6 +44,20 @@ def fingerprint(*parts: object) -> str:
         digest.update(b"\x1f")
         digest.update(str(part).encode())
     return digest.hexdigest()
+
+
+@contextmanager
+def forced_rebuild() -> Iterator[None]:
+    """Within this block no fingerprint matches a stored one, so every asset rebuilds."""
+    previous = os.environ.get(FORCE_ENV)
+    os.environ[FORCE_ENV] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(FORCE_ENV, None)
+        else:
+            os.environ[FORCE_ENV] = previous
 
 
 def _ensure(con: duckdb.DuckDBPyConnection) -> None:

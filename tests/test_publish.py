@@ -40,7 +40,8 @@ def test_publish_builds_contract_tables_and_dictionary(tmp_path: Path) -> None:
     ).fetchall()[0][0]
     assert comment == dictionary.table("ods_trusts").columns["close_date"]
     assert pub.sql("SELECT source_mode, sha256 FROM build_info").fetchall() == [("snapshot", "abc")]
-    assert list(tmp_path.joinpath("out").iterdir()) == [target], "no temporary file left beside the target"
+    leftovers = sorted(p.name for p in tmp_path.joinpath("out").iterdir())
+    assert leftovers == ["parquet", "pub.duckdb"], "no temporary file or folder left beside the target"
 
 
 def test_a_build_that_breaks_the_contract_keeps_the_last_good_file(tmp_path: Path) -> None:
@@ -48,12 +49,14 @@ def test_a_build_that_breaks_the_contract_keeps_the_last_good_file(tmp_path: Pat
     target = tmp_path / "pub.duckdb"
     publish_atomically(con, target, "snapshot")
     good = target.read_bytes()
+    good_parquet = (tmp_path / "parquet" / "ods_trusts.parquet").read_bytes()
     con.execute("ALTER TABLE ods_trusts ADD COLUMN surprise VARCHAR")
     con.execute("INSERT INTO ods_trusts SELECT * FROM ods_trusts")  # duplicated key too
     with pytest.raises(PublicationBlockedError, match="duplicated key") as error:
         publish_atomically(con, target, "snapshot")
     assert target.read_bytes() == good
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("w.duckdb")) == ["pub.duckdb"]
+    assert (tmp_path / "parquet" / "ods_trusts.parquet").read_bytes() == good_parquet
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("w.duckdb")) == ["parquet", "pub.duckdb"]
     assert "last good file was kept" in str(error.value)
 
 

@@ -1,12 +1,12 @@
-"""Build the researcher-facing DuckDB file and swap it into place atomically.
+"""Build the researcher-facing DuckDB file and its Parquet copies, and swap them into place atomically.
 
 The file is built beside the target under a temporary name, checked against the documented contract,
 and only then renamed over the last good file, so a reader never sees a half-built database and a
-failed run leaves the previous file untouched.
+failed run leaves the previous file untouched. The Parquet folder is exported from the checked file
+into `parquet.tmp-<pid>` and exchanged with the previous folder right after the file is renamed.
 """
 
 import os
-import time
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -14,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from assets.publish.atomic import building_directory, fsync_directory, remove_stale_temps
 from assets.publish.gate import verify_file
 from pipeline import dictionary
 from pipeline.errors import PublicationBlockedError
@@ -22,7 +23,7 @@ from pipeline.resources import PublishTargetResource, SourceResource
 from pipeline.warehouse import WarehouseResource, sql_file, table_exists, transaction
 
 BUILT_HERE = ("data_dictionary", "data_tables", "build_info")
-STALE_TEMP_SECONDS = 3600
+PARQUET_DIR_NAME = "parquet"
 
 
 def source_tables() -> list[str]:
@@ -112,25 +113,36 @@ def _write_dictionary(con: duckdb.DuckDBPyConnection, counts: dict[str, int]) ->
             con.execute(f'COMMENT ON COLUMN pub."{doc.name}"."{col}" IS {_quote(text)}')
 
 
-def _remove_stale_temps(directory: Path, name: str) -> None:
-    """Temp files left by a killed run; a live run's temp file is younger than any build takes."""
-    for stale in directory.glob(f".{name}.tmp-*"):
-        if time.time() - stale.stat().st_mtime > STALE_TEMP_SECONDS or not _pid_alive(stale):
-            stale.unlink(missing_ok=True)
+def parquet_directory(target: Path) -> Path:
+    return target.parent / PARQUET_DIR_NAME
 
 
-def _pid_alive(temp: Path) -> bool:
+def export_parquet(database: Path, directory: Path) -> dict[str, int]:
+    """Every published table as `<table>.parquet`, rows ordered by its primary key. One thread, so row groups,
+    and therefore the bytes, come out the same on every run with the same data."""
+    con = duckdb.connect(str(database), read_only=True)
     try:
-        os.kill(int(temp.name.rsplit("-", 1)[1].split(".")[0]), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    return True
+        con.execute("SET threads TO 1")
+        files: dict[str, int] = {}
+        for doc in dictionary.published_tables():
+            order = ", ".join(f'"{k}"' for k in doc.primary_key) or "ALL"
+            path = directory / f"{doc.name}.parquet"
+            con.execute(
+                f'COPY (SELECT * FROM "{doc.name}" ORDER BY {order}) TO {_quote(str(path))} '
+                "(FORMAT parquet, COMPRESSION zstd)"
+            )
+            files[doc.name] = path.stat().st_size
+        return files
+    finally:
+        con.close()
+
+
+def parquet_complete(directory: Path) -> bool:
+    return all((directory / f"{doc.name}.parquet").exists() for doc in dictionary.published_tables())
 
 
 def publish_atomically(con: duckdb.DuckDBPyConnection, target: Path, source_mode: str) -> dict[str, int]:
-    """Build into a temp file beside `target`, verify it, then rename it into place."""
+    """Build into a temp file beside `target`, verify it, export its Parquet copies, then swap both into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     temp.unlink(missing_ok=True)
@@ -143,12 +155,10 @@ def publish_atomically(con: duckdb.DuckDBPyConnection, target: Path, source_mode
             )
         with temp.open("rb") as handle:
             os.fsync(handle.fileno())
-        os.replace(temp, target)
-        directory = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        with building_directory(parquet_directory(target)) as parquet_temp:
+            export_parquet(temp, parquet_temp)
+            os.replace(temp, target)
+            fsync_directory(target.parent)
     finally:
         temp.unlink(missing_ok=True)
         temp.with_name(temp.name + ".wal").unlink(missing_ok=True)
@@ -161,7 +171,8 @@ def publish_atomically(con: duckdb.DuckDBPyConnection, target: Path, source_mode
     kinds={"duckdb"},
     description=(
         "The researcher-facing DuckDB file data/published/nhs_change_readiness.duckdb: every published table, "
-        "the data dictionary and build_info, built in a temporary file and renamed into place atomically."
+        "the data dictionary and build_info, built in a temporary file and renamed into place atomically; "
+        "plus one Parquet file per published table in data/published/parquet/, swapped in with it."
     ),
 )
 def published_database(
@@ -169,12 +180,17 @@ def published_database(
 ) -> dg.MaterializeResult:
     target = publish_target.database_path
     target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(target.parent, target.name)  # left by a killed run, even when nothing needs rebuilding
+    remove_stale_temps(target.parent, f".{target.name}.tmp-*")  # a killed run's, even when nothing is rebuilt
     with warehouse.get_connection() as con:
         fp = fingerprint(
             "published_database", upstream_fingerprint(con, source_tables() + _raw_tables(con)), source.mode
         )
-        fresh = target.exists() and is_current(con, "published_database", None, fp) and not verify_file(target)
+        fresh = (
+            target.exists()
+            and parquet_complete(parquet_directory(target))
+            and is_current(con, "published_database", None, fp)
+            and not verify_file(target)
+        )
         if not fresh:
             missing = [t for t in source_tables() if not table_exists(con, t)]
             if missing:
@@ -185,6 +201,8 @@ def published_database(
     metadata = {
         "path": dg.MetadataValue.path(str(target)),
         "bytes": target.stat().st_size,
+        "parquet_dir": dg.MetadataValue.path(str(parquet_directory(target))),
+        "parquet_bytes": sum(p.stat().st_size for p in parquet_directory(target).glob("*.parquet")),
         "reused_unchanged_inputs": fresh,
     }
     if not fresh:

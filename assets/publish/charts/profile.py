@@ -1,0 +1,227 @@
+"""Trust profile: the seven success factors and four barriers for one trust against its group's spread."""
+
+from typing import Any
+
+import altair as alt
+import polars as pl
+
+from assets.publish.charts.common import (
+    BLACK,
+    BLUE,
+    CHART_WIDTH,
+    LIGHT_GREY,
+    SKY,
+    VERMILLION,
+    decimals_to_double,
+    require_columns,
+    title,
+)
+from assets.publish.charts.settings import Scale
+from assets.publish.charts.wording import area_key, interval_label, support_type_words
+
+SCORE_COLUMNS = {"org_code", "survey_year", "score", "score_lo", "score_hi"}
+
+
+def group_of(index: pl.DataFrame, org_code: str, survey_year: int) -> dict[str, Any]:
+    rows = decimals_to_double(index).filter((pl.col("org_code") == org_code) & (pl.col("survey_year") == survey_year))
+    if rows.height != 1:
+        raise ValueError(f"readiness_index has {rows.height} rows for {org_code} in {survey_year}, expected 1")
+    return rows.row(0, named=True)
+
+
+def _area_rows(
+    scores: pl.DataFrame, key: str, labels: dict[str, str], members: pl.Series, org_code: str, year: int
+) -> pl.DataFrame:
+    scores = (
+        decimals_to_double(scores).filter(pl.col("survey_year") == year).with_columns(item=pl.col(key).cast(pl.String))
+    )
+    spread = (
+        scores.filter(pl.col("org_code").is_in(members.implode()))
+        .group_by("item")
+        .agg(
+            group_q25=pl.col("score").quantile(0.25, "linear"),
+            group_median=pl.col("score").median(),
+            group_q75=pl.col("score").quantile(0.75, "linear"),
+            group_n=pl.col("score").count(),
+        )
+    )
+    trust = scores.filter(pl.col("org_code") == org_code).select("item", "score", "score_lo", "score_hi")
+    order = pl.DataFrame({"item": list(labels), "item_order": range(len(labels))})
+    return (
+        order.join(trust, on="item", how="left")
+        .join(spread, on="item", how="left")
+        .with_columns(
+            measured=pl.col("score").is_not_null(),
+            name=pl.col("item").replace_strict(labels, return_dtype=pl.String),
+        )
+        .with_columns(
+            label=pl.when(pl.col("measured")).then(pl.col("name")).otherwise(pl.format("{} (not measured)", "name"))
+        )
+    )
+
+
+def profile_rows(
+    index: pl.DataFrame,
+    factors: pl.DataFrame,
+    barriers: pl.DataFrame,
+    barrier_names: dict[str, str],
+    *,
+    org_code: str,
+    survey_year: int,
+) -> pl.DataFrame:
+    """Factors (in factor order) then barriers for one trust: its score and interval, the group's quartiles,
+    and whether the index named the area among the trust's weakest."""
+    require_columns(factors, SCORE_COLUMNS | {"factor_id", "factor_name"}, "factor_scores")
+    require_columns(barriers, SCORE_COLUMNS | {"barrier"}, "barrier_scores")
+    row = group_of(index, org_code, survey_year)
+    members = index.filter(
+        (pl.col("benchmarking_group") == row["benchmarking_group"]) & (pl.col("survey_year") == survey_year)
+    )["org_code"]
+    factor_labels = dict(
+        factors.select(pl.col("factor_id").cast(pl.String), "factor_name").unique().sort("factor_id").iter_rows()
+    )
+    numbered = {key: f"{key} {name}" for key, name in factor_labels.items()}
+    weakest_factors = [area_key(row[k], factor_labels) for k in ("weakest_factor_1", "weakest_factor_2")]
+    return pl.concat(
+        [
+            _area_rows(factors, "factor_id", numbered, members, org_code, survey_year).with_columns(
+                area=pl.lit("Success factors"), weakest=pl.col("item").is_in([k for k in weakest_factors if k])
+            ),
+            _area_rows(barriers, "barrier", barrier_names, members, org_code, survey_year).with_columns(
+                area=pl.lit("Barriers"),
+                weakest=pl.col("item").eq_missing(area_key(row["weakest_barrier"], barrier_names)),
+            ),
+        ]
+    ).select(
+        "area",
+        "item_order",
+        "item",
+        "label",
+        "measured",
+        "weakest",
+        "score",
+        "score_lo",
+        "score_hi",
+        "group_q25",
+        "group_median",
+        "group_q75",
+        "group_n",
+    )
+
+
+def _panel(rows: pl.DataFrame, scale: Scale, heading: str) -> alt.LayerChart:
+    y = alt.Y(
+        "label:N",
+        sort=alt.EncodingSortField("item_order", order="ascending"),
+        title=None,
+        axis=alt.Axis(labelLimit=380),
+    )
+    tooltip = [
+        alt.Tooltip("label:N", title="Area"),
+        alt.Tooltip("score:Q", title="Trust score", format=".2f"),
+        alt.Tooltip("score_lo:Q", title=f"{interval_label()}: low", format=".2f"),
+        alt.Tooltip("score_hi:Q", title=f"{interval_label()}: high", format=".2f"),
+        alt.Tooltip("group_median:Q", title="Group median", format=".2f"),
+        alt.Tooltip("group_q25:Q", title="Group lower quartile", format=".2f"),
+        alt.Tooltip("group_q75:Q", title="Group upper quartile", format=".2f"),
+        alt.Tooltip("weakest:N", title="Among the weakest"),
+    ]
+    iqr = (
+        alt.Chart()
+        .mark_bar(color=LIGHT_GREY, height=12)
+        .encode(
+            x=alt.X("group_q25:Q", title=f"{scale.title}; grey: group interquartile range, black tick: median"),
+            x2=alt.X2("group_q75"),
+            y=y,
+            tooltip=tooltip,
+        )
+    )
+    median = alt.Chart().mark_tick(color=BLACK, thickness=2, size=14).encode(x=alt.X("group_median:Q"), y=y)
+    interval = (
+        alt.Chart()
+        .mark_rule(color=SKY, strokeWidth=2)
+        .encode(x=alt.X("score_lo:Q"), x2=alt.X2("score_hi"), y=y, tooltip=tooltip)
+    )
+    point = (
+        alt.Chart()
+        .mark_point(filled=True, size=70)
+        .encode(
+            x=alt.X("score:Q"),
+            y=y,
+            color=alt.Color(
+                "weakest:N",
+                scale=alt.Scale(domain=[True, False], range=[VERMILLION, BLUE]),
+                legend=alt.Legend(title="Among the trust's weakest", labelExpr="datum.value ? 'yes' : 'no'"),
+            ),
+            # same field and legend title as the colour, so Vega-Lite draws one legend of coloured shapes
+            shape=alt.Shape(
+                "weakest:N",
+                scale=alt.Scale(domain=[True, False], range=["diamond", "circle"]),
+                legend=alt.Legend(title="Among the trust's weakest", labelExpr="datum.value ? 'yes' : 'no'"),
+            ),
+            tooltip=tooltip,
+        )
+    )
+    return alt.layer(
+        iqr,
+        median,
+        interval,
+        point,
+        data=rows,
+        width=CHART_WIDTH,
+        height=24 * rows.height,
+        title=alt.TitleParams(heading, fontSize=12),
+    )
+
+
+def profile_chart(
+    rows: pl.DataFrame,
+    *,
+    trust_label: str,
+    survey_year: int,
+    group: str,
+    support_words: str,
+    factor_scale: Scale,
+    barrier_scale: Scale,
+    caption: str,
+) -> alt.VConcatChart:
+    """Draw `profile_rows`: factors and barriers for one trust (point and interval) over its group's median and
+    interquartile range, the weakest areas as vermillion diamonds and the suggested support in words."""
+    return alt.vconcat(
+        _panel(rows.filter(pl.col("area") == "Success factors"), factor_scale, "Seven success factors for change"),
+        _panel(rows.filter(pl.col("area") == "Barriers"), barrier_scale, "Four barriers to change"),
+        title=title(
+            f"Change-readiness profile: {trust_label}, {survey_year}",
+            f"Against the other {group} (median and interquartile range).",
+            f"Suggested national support: {support_words}.",
+            caption,
+        ),
+    )
+
+
+def trust_profile(
+    index: pl.DataFrame,
+    factors: pl.DataFrame,
+    barriers: pl.DataFrame,
+    *,
+    trust_label: str,
+    org_code: str,
+    survey_year: int,
+    barrier_names: dict[str, str],
+    support_types: pl.DataFrame,
+    factor_scale: Scale,
+    barrier_scale: Scale,
+    caption: str,
+) -> alt.VConcatChart:
+    """The trust profile chart straight from the published tables."""
+    row = group_of(index, org_code, survey_year)
+    return profile_chart(
+        profile_rows(index, factors, barriers, barrier_names, org_code=org_code, survey_year=survey_year),
+        trust_label=trust_label,
+        survey_year=survey_year,
+        group=row["benchmarking_group"],
+        support_words=support_type_words(row["suggested_support_type"], support_types),
+        factor_scale=factor_scale,
+        barrier_scale=barrier_scale,
+        caption=caption,
+    )

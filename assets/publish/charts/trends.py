@@ -1,0 +1,217 @@
+"""Trends: a trust's index and factors by survey year against its group, and monthly performance as SPC charts."""
+
+import altair as alt
+import polars as pl
+
+from assets.publish.charts.common import (
+    BLACK,
+    BLUE,
+    CHART_WIDTH,
+    GREY,
+    LIGHT_GREY,
+    SPC_COLOURS,
+    SPC_LABELS,
+    decimals_to_double,
+    require_columns,
+    title,
+)
+from assets.publish.charts.settings import Scale
+from assets.publish.charts.wording import interval_label
+
+INDEX_SERIES = "Readiness index"
+
+
+def _series(frame: pl.DataFrame, name: pl.Expr, order: pl.Expr, lo: str, hi: str, score: str) -> pl.DataFrame:
+    return frame.select(
+        "org_code",
+        "survey_year",
+        series=name,
+        series_order=order,
+        value=pl.col(score),
+        value_lo=pl.col(lo),
+        value_hi=pl.col(hi),
+    )
+
+
+def trend_rows(index: pl.DataFrame, factors: pl.DataFrame, *, org_code: str) -> pl.DataFrame:
+    """Per survey year: the trust's index and factor scores with intervals, and its group's quartiles that year
+    (the group is the trust's benchmarking group in each year, so a trust that changed group is compared fairly)."""
+    require_columns(factors, {"org_code", "survey_year", "factor_id", "factor_name", "score"}, "factor_scores")
+    index = decimals_to_double(index)
+    long = pl.concat(
+        [
+            _series(index, pl.lit(INDEX_SERIES), pl.lit(0), "index_lo", "index_hi", "index_score"),
+            _series(
+                decimals_to_double(factors),
+                pl.format("{} {}", "factor_id", "factor_name"),
+                pl.col("factor_id").cast(pl.Int32),
+                "score_lo",
+                "score_hi",
+                "score",
+            ),
+        ],
+        how="vertical_relaxed",
+    )
+    groups = index.select("org_code", "survey_year", "benchmarking_group")
+    trust_groups = groups.filter(pl.col("org_code") == org_code).select("survey_year", "benchmarking_group")
+    if trust_groups.is_empty():
+        raise ValueError(f"readiness_index has no rows for {org_code}")
+    peers = long.join(groups, on=["org_code", "survey_year"]).join(
+        trust_groups, on=["survey_year", "benchmarking_group"]
+    )
+    spread = peers.group_by("survey_year", "series").agg(
+        group_q25=pl.col("value").quantile(0.25, "linear"),
+        group_median=pl.col("value").median(),
+        group_q75=pl.col("value").quantile(0.75, "linear"),
+    )
+    return (
+        long.filter(pl.col("org_code") == org_code)
+        .join(spread, on=["survey_year", "series"], how="left")
+        .join(trust_groups, on="survey_year")
+        .sort("series_order", "survey_year")
+        .drop("org_code")
+    )
+
+
+def trends_chart(rows: pl.DataFrame, *, trust_label: str, scale: Scale, caption: str) -> alt.FacetChart:
+    """Draw `trend_rows`: one small multiple per series, the trust against its group's median and quartiles."""
+    x = alt.X("survey_year:O", title="Survey year (autumn fieldwork)", axis=alt.Axis(labelAngle=0))
+    tooltip = [
+        alt.Tooltip("series:N", title="Measure"),
+        alt.Tooltip("survey_year:O", title="Survey year"),
+        alt.Tooltip("value:Q", title="Trust", format=".2f"),
+        alt.Tooltip("value_lo:Q", title=f"{interval_label()}: low", format=".2f"),
+        alt.Tooltip("value_hi:Q", title=f"{interval_label()}: high", format=".2f"),
+        alt.Tooltip("group_median:Q", title="Group median", format=".2f"),
+        alt.Tooltip("benchmarking_group:N", title="Group"),
+    ]
+    band = (
+        alt.Chart()
+        .mark_area(color=LIGHT_GREY)
+        .encode(x=x, y=alt.Y("group_q25:Q", title=scale.short_title), y2=alt.Y2("group_q75"))
+    )
+    median = alt.Chart().mark_line(color=BLACK, strokeDash=[4, 3]).encode(x=x, y=alt.Y("group_median:Q"))
+    interval = alt.Chart().mark_rule(color=GREY).encode(x=x, y=alt.Y("value_lo:Q"), y2=alt.Y2("value_hi"))
+    trust = (
+        alt.Chart()
+        .mark_line(color=BLUE, point=alt.OverlayMarkDef(color=BLUE, size=40))
+        .encode(x=x, y=alt.Y("value:Q"), tooltip=tooltip)
+    )
+    return alt.layer(band, median, interval, trust, data=rows, width=300, height=130).facet(
+        facet=alt.Facet(
+            "series:N",
+            sort=alt.SortField("series_order"),
+            title=None,
+            header=alt.Header(labelLimit=340, labelFontSize=11),
+        ),
+        columns=2,
+        title=title(
+            f"Change readiness over time: {trust_label}",
+            f"Blue: the trust with its {interval_label()}; dashed: group median; grey band: group "
+            f"interquartile range. Scores: {scale.unit}.",
+            caption,
+        ),
+    )
+
+
+def trust_trends(
+    index: pl.DataFrame,
+    factors: pl.DataFrame,
+    *,
+    org_code: str,
+    trust_label: str,
+    scale: Scale,
+    caption: str,
+) -> alt.FacetChart:
+    return trends_chart(
+        trend_rows(index, factors, org_code=org_code), trust_label=trust_label, scale=scale, caption=caption
+    )
+
+
+def spc_rows(spc: pl.DataFrame, measures: pl.DataFrame, *, org_code: str) -> pl.DataFrame:
+    require_columns(
+        spc, {"org_code", "measure", "period_month", "value", "mean", "lpl", "upl", "point_type"}, "spc_monthly"
+    )
+    require_columns(measures, {"measure", "label", "unit"}, "performance measures")
+    unknown = set(spc["point_type"].unique().drop_nulls()) - SPC_COLOURS.keys()
+    if unknown:
+        raise ValueError(f"spc_monthly has unknown point_type value(s) {sorted(unknown)}")
+    return (
+        decimals_to_double(spc)
+        .filter(pl.col("org_code") == org_code)
+        .join(measures.select("measure", "label", "unit"), on="measure", how="left")
+        .with_columns(
+            label=pl.coalesce("label", "measure"),
+            unit=pl.coalesce("unit", pl.lit("value")),
+            point_label=pl.col("point_type").replace_strict(SPC_LABELS, return_dtype=pl.String),
+        )
+        .sort("measure", "period_month")
+    )
+
+
+def _spc_panel(rows: pl.DataFrame) -> alt.LayerChart:
+    label, unit = rows["label"][0], rows["unit"][0]
+    x = alt.X("period_month:T", title="Month", axis=alt.Axis(format="%b %Y"))
+    tooltip = [
+        alt.Tooltip("period_month:T", title="Month", format="%B %Y"),
+        alt.Tooltip("value:Q", title=unit, format=",.2f"),
+        alt.Tooltip("mean:Q", title="Mean", format=",.2f"),
+        alt.Tooltip("lpl:Q", title="Lower process limit", format=",.2f"),
+        alt.Tooltip("upl:Q", title="Upper process limit", format=",.2f"),
+        alt.Tooltip("point_label:N", title="Variation"),
+    ]
+    line = (
+        alt.Chart()
+        .mark_line(color=GREY)
+        .encode(x=x, y=alt.Y("value:Q", title=[label, f"({unit})"], scale=alt.Scale(zero=False)))
+    )
+    limits = (
+        alt.Chart()
+        .transform_fold(["mean", "lpl", "upl"], as_=["line", "line_value"])
+        .mark_line(color=BLACK)
+        .encode(
+            x=x,
+            y=alt.Y("line_value:Q"),
+            detail=alt.Detail("line:N"),
+            strokeDash=alt.StrokeDash(
+                "line:N", scale=alt.Scale(domain=["mean", "lpl", "upl"], range=[[1, 0], [6, 4], [6, 4]]), legend=None
+            ),
+        )
+    )
+    points = (
+        alt.Chart()
+        .mark_point(filled=True, size=45, opacity=1)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q"),
+            color=alt.Color(
+                "point_label:N",
+                scale=alt.Scale(domain=list(SPC_LABELS.values()), range=list(SPC_COLOURS.values())),
+                legend=alt.Legend(title="Variation (Making Data Count)", labelLimit=260),
+            ),
+            tooltip=tooltip,
+        )
+    )
+    return alt.layer(
+        line, limits, points, data=rows, width=CHART_WIDTH, height=180, title=alt.TitleParams(label, fontSize=12)
+    )
+
+
+def spc_chart_from_rows(rows: pl.DataFrame, *, trust_label: str, caption: str) -> alt.VConcatChart:
+    """Draw `spc_rows`: one XmR chart per measure, points coloured as Making Data Count does."""
+    return alt.vconcat(
+        *[_spc_panel(part) for _, part in rows.group_by("measure", maintain_order=True)],
+        title=title(
+            f"Monthly performance as statistical process control charts: {trust_label}",
+            "Solid line: mean; dashed: process limits (mean ± 2.66 × mean moving range); points coloured by variation.",
+            caption,
+        ),
+    )
+
+
+def spc_chart(
+    spc: pl.DataFrame, measures: pl.DataFrame, *, org_code: str, trust_label: str, caption: str
+) -> alt.VConcatChart | None:
+    """XmR charts for one trust; None when it has no SPC series."""
+    rows = spc_rows(spc, measures, org_code=org_code)
+    return None if rows.is_empty() else spc_chart_from_rows(rows, trust_label=trust_label, caption=caption)

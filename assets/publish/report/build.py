@@ -1,0 +1,443 @@
+"""Build the offline HTML report from frames: index.html, one page per benchmarking group, one per trust.
+
+Pure apart from writing the folder: frames in, folder out. Pages embed their Vega-Lite specs (data included) and
+share one local copy of the Vega libraries (assets/vega.js, ~900 KB), so they open from disk with no network.
+The report is built in `report.tmp-<pid>` beside the target and swapped in whole (assets/publish/atomic.py).
+"""
+
+import json
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import polars as pl
+
+from assets.publish.atomic import building_directory
+from assets.publish.charts import export, funnel, heatmap, league, profile, settings, trends, validity
+from assets.publish.charts.common import caption, decimals_to_double
+from assets.publish.charts.wording import board_sentence, interval_label, rank_text, support_type_words
+
+HERE = Path(__file__).parent
+# what each chart family is drawn from, for its caption
+SOURCES = {
+    "index": "NHS Staff Survey {year} (NHS England) and NHS performance statistics, scored by nhs-change-readiness",
+    "funnel": "NHS Staff Survey {year} (NHS England), organisational results",
+    "spc": "NHS England and NHS Digital monthly statistics (performance_monthly), limits by nhs-change-readiness",
+    "validity": "nhs-change-readiness index_validity, survey year {year}",
+}
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """The published tables the report draws; the optional ones add charts when present."""
+
+    survey_year: int
+    readiness_index: pl.DataFrame
+    factor_scores: pl.DataFrame
+    barrier_scores: pl.DataFrame
+    names: pl.DataFrame  # org_code, org_name, label: charts.wording.trust_names
+    built_on: date
+    staff_survey_items: pl.DataFrame | None = None
+    spc_monthly: pl.DataFrame | None = None
+    performance_measures: pl.DataFrame | None = None
+    validity_summary: pl.DataFrame | None = None
+    validity_points: pl.DataFrame | None = None
+    # replaces every source caption, e.g. to mark synthetic inputs as such
+    data_note: str | None = None
+
+
+@dataclass
+class ReportSummary:
+    path: Path
+    trusts: int
+    groups: int
+    pages: int
+    charts: int
+    files: int
+    bytes: int
+    seconds: float
+    skipped_charts: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PageChart:
+    name: str
+    alt: str
+    spec_json: str
+    csv: str
+    images: dict[str, str]
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@cache
+def _vega_bundle() -> str:
+    return export.vega_bundle()
+
+
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+class _Writer:
+    """Writes pages, CSVs and images into the build folder and counts what it wrote."""
+
+    def __init__(self, folder: Path, inputs: ReportInputs) -> None:
+        self.folder = folder
+        self.inputs = inputs
+        self.env = _templates()
+        self.pages = 0
+        self.charts = 0
+
+    def caption(self, family: str) -> str:
+        source = self.inputs.data_note or SOURCES[family].format(year=self.inputs.survey_year)
+        return caption(source, self.inputs.built_on)
+
+    def csv(self, frame: pl.DataFrame, relative: str) -> str:
+        path = self.folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_csv(path)
+        return relative
+
+    def chart(
+        self,
+        name: str,
+        alt_text: str,
+        chart: export.Chart,
+        rows: pl.DataFrame,
+        csv_path: str,
+        image_stem: str | None = None,
+    ) -> PageChart:
+        spec = export.chart_spec(chart, validate=False)
+        images = {}
+        if image_stem:
+            paths = export.save_chart(chart, self.folder / "images", image_stem, spec=spec)
+            images = {kind: f"images/{path.name}" for kind, path in paths.items()}
+        self.charts += 1
+        return PageChart(
+            name=name,
+            alt=alt_text,
+            spec_json=export.spec_json_for_html(spec),
+            csv=self.csv(rows, csv_path),
+            images=images,
+        )
+
+    def page(self, relative: str, template: str, root: str, title: str, **context: Any) -> None:
+        html = self.env.get_template(template).render(
+            root=root,
+            page_title=title,
+            survey_year=self.inputs.survey_year,
+            built_on=self.inputs.built_on.isoformat(),
+            data_note=self.inputs.data_note,
+            interval_label=interval_label(),
+            **context,
+        )
+        path = self.folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+        self.pages += 1
+
+
+def _year_index(inputs: ReportInputs) -> pl.DataFrame:
+    index = decimals_to_double(inputs.readiness_index).filter(pl.col("survey_year") == inputs.survey_year)
+    if index.is_empty():
+        raise ValueError(f"readiness_index has no rows for survey year {inputs.survey_year}")
+    return (
+        index.join(inputs.names.select("org_code", "org_name", "label"), on="org_code", how="left")
+        .with_columns(org_name=pl.coalesce("org_name", "org_code"), label=pl.coalesce("label", "org_code"))
+        .sort("benchmarking_group", "rank_in_group", "org_name", nulls_last=True)
+    )
+
+
+def _trust_entries(year_index: pl.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": row["org_code"],
+            "name": row["org_name"],
+            "group": row["benchmarking_group"],
+            "url": f"trusts/{row['org_code']}.html",
+            "index_text": f"{row['index_score']:.2f} ({row['index_lo']:.2f} to {row['index_hi']:.2f})"
+            if row["index_score"] is not None
+            else "not measured",
+            "rank_text": rank_text(row["rank_in_group"], row["rank_lo"], row["rank_hi"], row["n_in_group"]),
+        }
+        for row in year_index.iter_rows(named=True)
+    ]
+
+
+def _group_page(writer: _Writer, inputs: ReportInputs, group: str, members: pl.DataFrame) -> list[str]:
+    """Writes groups/<slug>.html; returns the names of charts it could not draw for lack of data."""
+    year, group_slug, cap = inputs.survey_year, slug(group), writer.caption("index")
+    scales = settings.scales()
+    charts = [
+        writer.chart(
+            "league",
+            f"League table of the change-readiness index for {group}, with {interval_label()}s",
+            league.league_table(
+                inputs.readiness_index, inputs.names, group=group, survey_year=year, scale=scales["index"], caption=cap
+            ),
+            league.league_rows(inputs.readiness_index, inputs.names, group, year),
+            f"data/groups/{group_slug}-league.csv",
+            image_stem=f"{group_slug}-league",
+        ),
+        writer.chart(
+            "heatmap",
+            f"Heatmap of the seven success factors for each trust in {group}",
+            heatmap.factor_heatmap(
+                inputs.readiness_index, inputs.factor_scores, inputs.names, group=group, survey_year=year, caption=cap
+            ),
+            heatmap.heatmap_rows(
+                inputs.readiness_index, inputs.factor_scores, inputs.names, group=group, survey_year=year
+            ),
+            f"data/groups/{group_slug}-heatmap.csv",
+            image_stem=f"{group_slug}-heatmap",
+        ),
+    ]
+    skipped = []
+    measure = settings.key_measure("funnel")
+    try:
+        if inputs.staff_survey_items is None:
+            raise ValueError("no staff_survey_items")
+        options = dict(measure=measure, limits=settings.funnel_limits(), group=group, survey_year=year)
+        points, _ = funnel.funnel_points(inputs.staff_survey_items, inputs.readiness_index, inputs.names, **options)
+        charts.append(
+            writer.chart(
+                "funnel",
+                f"Funnel plot of {measure.label} against the number of respondents, {group}",
+                funnel.funnel_plot(
+                    inputs.staff_survey_items,
+                    inputs.readiness_index,
+                    inputs.names,
+                    caption=writer.caption("funnel"),
+                    **options,
+                ),
+                points,
+                f"data/groups/{group_slug}-funnel-{measure.question_id}.csv",
+                image_stem=f"{group_slug}-funnel",
+            )
+        )
+    except ValueError as reason:
+        skipped.append(f"funnel for {group}: {reason}")
+    ranked = members.filter(pl.col("rank_in_group").is_not_null()).height
+    writer.page(
+        f"groups/{group_slug}.html",
+        "group.html",
+        "../",
+        group,
+        group=group,
+        ranked=ranked,
+        unranked=members.height - ranked,
+        charts=charts,
+        trusts=_trust_entries(members),
+    )
+    return skipped
+
+
+def _trust_page(writer: _Writer, inputs: ReportInputs, row: dict[str, Any], names: dict[str, dict[str, str]]) -> None:
+    code, label, year = row["org_code"], row["label"], inputs.survey_year
+    scales, cap = settings.scales(), writer.caption("index")
+    profile_rows = profile.profile_rows(
+        inputs.readiness_index,
+        inputs.factor_scores,
+        inputs.barrier_scores,
+        names["barrier"],
+        org_code=code,
+        survey_year=year,
+    )
+    trend_rows = trends.trend_rows(inputs.readiness_index, inputs.factor_scores, org_code=code)
+    charts = [
+        writer.chart(
+            "profile",
+            f"Profile of {label}: seven success factors and four barriers against the group",
+            profile.profile_chart(
+                profile_rows,
+                trust_label=label,
+                survey_year=year,
+                group=row["benchmarking_group"],
+                support_words=support_type_words(row["suggested_support_type"], settings.support_types()),
+                factor_scale=scales["factor"],
+                barrier_scale=scales["barrier"],
+                caption=cap,
+            ),
+            profile_rows,
+            f"data/trusts/{code}-profile.csv",
+        ),
+        writer.chart(
+            "trends",
+            f"The index and the seven factors of {label} by survey year against its group",
+            trends.trends_chart(trend_rows, trust_label=label, scale=scales["factor"], caption=cap),
+            trend_rows,
+            f"data/trusts/{code}-trends.csv",
+        ),
+    ]
+    if inputs.spc_monthly is not None and inputs.performance_measures is not None:
+        spc_rows = trends.spc_rows(inputs.spc_monthly, inputs.performance_measures, org_code=code)
+        if not spc_rows.is_empty():
+            charts.append(
+                writer.chart(
+                    "spc",
+                    f"Monthly performance of {label} as statistical process control charts",
+                    trends.spc_chart_from_rows(spc_rows, trust_label=label, caption=writer.caption("spc")),
+                    spc_rows,
+                    f"data/trusts/{code}-spc.csv",
+                )
+            )
+    sentence = board_sentence(row, row["org_name"], names["factor"], names["barrier"], settings.support_types())
+    writer.page(
+        f"trusts/{code}.html",
+        "trust.html",
+        "../",
+        row["org_name"],
+        name=row["org_name"],
+        code=code,
+        group=row["benchmarking_group"],
+        group_url=f"groups/{slug(row['benchmarking_group'])}.html",
+        sentence=sentence,
+        charts=charts,
+    )
+
+
+def _area_names(inputs: ReportInputs) -> dict[str, dict[str, str]]:
+    caveats = settings.factor_caveats()
+    factors = inputs.factor_scores.select(pl.col("factor_id").cast(pl.String), "factor_name").unique()
+    return {
+        "factor": dict(factors.iter_rows()),
+        "barrier": dict(caveats.filter(pl.col("area") == "barrier").select("area_id", "name").iter_rows()),
+    }
+
+
+def _write_assets(folder: Path, year_index: pl.DataFrame, groups: list[str]) -> None:
+    assets = folder / "assets"
+    assets.mkdir()
+    (assets / "vega.js").write_text(_vega_bundle(), encoding="utf-8")
+    for name in ("report.css", "report.js"):
+        shutil.copyfile(HERE / "static" / name, assets / name)
+    entries = [
+        {"kind": "group", "code": "", "name": group, "group": group, "url": f"groups/{slug(group)}.html"}
+        for group in groups
+    ] + [
+        {"kind": "trust", "code": e["code"], "name": e["name"], "group": e["group"], "url": e["url"]}
+        for e in _trust_entries(year_index)
+    ]
+    (assets / "search-index.js").write_text(
+        "window.REPORT_SEARCH_INDEX = " + json.dumps(entries, ensure_ascii=False, indent=0) + ";\n", encoding="utf-8"
+    )
+
+
+def _whole_tables(writer: _Writer, inputs: ReportInputs) -> list[dict[str, Any]]:
+    tables = {
+        "readiness_index": inputs.readiness_index,
+        "factor_scores": inputs.factor_scores,
+        "barrier_scores": inputs.barrier_scores,
+        "spc_monthly": inputs.spc_monthly,
+        "index_validity": inputs.validity_summary,
+    }
+    return [
+        {"name": name, "csv": writer.csv(decimals_to_double(frame), f"data/{name}.csv"), "rows": frame.height}
+        for name, frame in tables.items()
+        if frame is not None
+    ]
+
+
+def _index_page(writer: _Writer, inputs: ReportInputs, year_index: pl.DataFrame, groups: list[str]) -> list[str]:
+    charts, skipped = [], []
+    if inputs.validity_summary is not None and inputs.validity_points is not None:
+        measures = inputs.performance_measures
+        if measures is None:
+            measures = pl.DataFrame(schema={"measure": pl.String, "label": pl.String, "unit": pl.String})
+        charts.append(
+            writer.chart(
+                "validity",
+                "The readiness index against independent outcomes, one point per trust",
+                validity.validity_chart(
+                    inputs.validity_summary,
+                    inputs.validity_points,
+                    inputs.names,
+                    measures,
+                    scale=settings.scales()["index"],
+                    survey_year=inputs.survey_year,
+                    caption=writer.caption("validity"),
+                ),
+                validity.validity_rows(inputs.validity_summary, inputs.validity_points, inputs.names, measures),
+                "data/validity.csv",
+                image_stem="validity",
+            )
+        )
+    else:
+        skipped.append("validity: no index_validity frames")
+    group_rows = [
+        {
+            "name": group,
+            "url": f"groups/{slug(group)}.html",
+            "trusts": members.height,
+            "ranked": members.filter(pl.col("rank_in_group").is_not_null()).height,
+            "unranked": members.filter(pl.col("rank_in_group").is_null()).height,
+        }
+        for group in groups
+        for members in [year_index.filter(pl.col("benchmarking_group") == group)]
+    ]
+    caveats = settings.factor_caveats().with_columns(
+        label=pl.when(pl.col("area") == "factor")
+        .then(pl.format("Factor {}: {}", "area_id", "name"))
+        .otherwise(pl.format("Barrier: {}", "name"))
+    )
+    writer.page(
+        "index.html",
+        "index.html",
+        "",
+        "Trusts and groups",
+        groups=group_rows,
+        trusts=sorted(_trust_entries(year_index), key=lambda t: t["name"]),
+        charts=charts,
+        downloads=_whole_tables(writer, inputs),
+        caveats=caveats.to_dicts(),
+        support_types=settings.support_types().to_dicts(),
+    )
+    return skipped
+
+
+def _folder_bytes(folder: Path) -> tuple[int, int]:
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def build_report(inputs: ReportInputs, target: Path) -> ReportSummary:
+    """Write the whole report for one survey year into `target`, replacing the previous report in one step."""
+    started = time.perf_counter()
+    year_index = _year_index(inputs)
+    groups = sorted(year_index["benchmarking_group"].unique().to_list())
+    names = _area_names(inputs)
+    with building_directory(target) as folder:
+        writer = _Writer(folder, inputs)
+        _write_assets(folder, year_index, groups)
+        skipped = _index_page(writer, inputs, year_index, groups)
+        for group in groups:
+            skipped += _group_page(writer, inputs, group, year_index.filter(pl.col("benchmarking_group") == group))
+        for row in year_index.iter_rows(named=True):
+            _trust_page(writer, inputs, row, names)
+        files, size = _folder_bytes(folder)
+    return ReportSummary(
+        path=target,
+        trusts=year_index.height,
+        groups=len(groups),
+        pages=writer.pages,
+        charts=writer.charts,
+        files=files,
+        bytes=size,
+        seconds=time.perf_counter() - started,
+        skipped_charts=skipped,
+    )
