@@ -96,6 +96,7 @@ def factor_alphas(indicators: pl.DataFrame, framework: Framework) -> pl.DataFram
         wide = part.pivot(on="indicator_id", index="org_code", values="norm_score")
         matrix = wide.drop("org_code").to_numpy().astype(float)
         complete = int((~np.isnan(matrix).any(axis=1)).sum())
+        k = matrix.shape[1]
         rows.append(
             _row(
                 validity_check="internal_consistency",
@@ -104,7 +105,9 @@ def factor_alphas(indicators: pl.DataFrame, framework: Framework) -> pl.DataFram
                 statistic="cronbach_alpha",
                 estimate=cronbach_alpha(matrix),
                 n=complete,
-                note=f"{matrix.shape[1]} indicators; trusts with every one of them (complete cases)",
+                note=f"{k} indicators; trusts with every one of them (complete cases)"
+                if k > 1
+                else "not estimable: the factor has one indicator with data this year, and alpha needs two",
             )
         )
     return pl.DataFrame(rows, schema=VALIDITY_SCHEMA)
