@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.cli import main
 from pipeline.settings import PROJECT_ROOT
+from tests.conftest import SnapshotBuild
 
 
 def _wait_for(path: Path, seconds: float) -> None:
@@ -19,11 +19,10 @@ def _wait_for(path: Path, seconds: float) -> None:
         time.sleep(0.05)
 
 
-def test_reader_sees_only_whole_builds_during_a_forced_rebuild(isolated_outputs: dict[str, Path]) -> None:
-    assert main(["run"]) == 0
-    published = isolated_outputs["published"] / "nhs_change_readiness.duckdb"
+def test_reader_sees_only_whole_builds_during_a_forced_rebuild(snapshot_build_copy: SnapshotBuild) -> None:
+    published = snapshot_build_copy.published
     first_inode = published.stat().st_ino
-    stop, result = isolated_outputs["published"].parent / "stop", isolated_outputs["published"].parent / "result.json"
+    stop, result = snapshot_build_copy.root / "stop", snapshot_build_copy.root / "result.json"
     reader = subprocess.Popen(
         [sys.executable, "-m", "tests.helpers.published_reader", str(published), str(stop), str(result)],
         cwd=PROJECT_ROOT,

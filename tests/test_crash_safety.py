@@ -9,12 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from assets.publish.gate import verify_file
 from pipeline.settings import PROJECT_ROOT
+from tests.conftest import SnapshotBuild
 from tests.helpers.published import content_digest
 
 
@@ -29,20 +29,12 @@ def _run(env: dict[str, str], *extra: str) -> subprocess.Popen:
     )
 
 
-def _kill_loop(tmp_path: Path, trials: int, seed: int) -> None:
-    env = {
-        **os.environ,
-        "NHS_READINESS_RAW_DIR": str(tmp_path / "raw"),
-        "NHS_READINESS_WAREHOUSE": str(tmp_path / "work" / "warehouse.duckdb"),
-        "NHS_READINESS_PUBLISHED_DIR": str(tmp_path / "published"),
-    }
+def _kill_loop(build: SnapshotBuild, trials: int, seed: int) -> None:
+    """Kill forced rebuilds of a good build at random moments within the time a full build takes."""
+    env = {**os.environ, **build.environment}
     env.pop("DAGSTER_HOME", None)
-    published = tmp_path / "published" / "nhs_change_readiness.duckdb"
-
-    started = time.monotonic()
-    first = _run(env)
-    assert first.wait(timeout=600) == 0, first.stderr.read().decode()[-3000:]
-    full_run_seconds = time.monotonic() - started
+    published = build.published
+    full_run_seconds = build.seconds
     good = content_digest(published)
 
     rng = random.Random(seed)
@@ -63,10 +55,10 @@ def _kill_loop(tmp_path: Path, trials: int, seed: int) -> None:
     assert leftovers == [], "temporary build files left behind"
 
 
-def test_sigkill_short_loop(tmp_path: Path) -> None:
-    _kill_loop(tmp_path, trials=3, seed=20261123)
+def test_sigkill_short_loop(snapshot_build_copy: SnapshotBuild) -> None:
+    _kill_loop(snapshot_build_copy, trials=3, seed=20261123)
 
 
 @pytest.mark.slow
-def test_sigkill_full_loop(tmp_path: Path) -> None:
-    _kill_loop(tmp_path, trials=20, seed=4)
+def test_sigkill_full_loop(snapshot_build_copy: SnapshotBuild) -> None:
+    _kill_loop(snapshot_build_copy, trials=20, seed=4)

@@ -6,22 +6,20 @@ import duckdb
 import pytest
 
 from pipeline.cli import main
+from tests.conftest import SnapshotBuild
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("e2e")
+def published(snapshot_build: SnapshotBuild, tmp_path_factory: pytest.TempPathFactory):
+    build = snapshot_build.copy_to(tmp_path_factory.mktemp("e2e") / "build")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NHS_READINESS_RAW_DIR", str(root / "raw"))
-        mp.setenv("NHS_READINESS_WAREHOUSE", str(root / "work" / "warehouse.duckdb"))
-        mp.setenv("NHS_READINESS_PUBLISHED_DIR", str(root / "published"))
+        for name, value in build.environment.items():
+            mp.setenv(name, value)
         mp.delenv("DAGSTER_HOME", raising=False)
-        assert main(["run"]) == 0
-        first_build = (root / "published" / "nhs_change_readiness.duckdb").stat().st_mtime_ns
+        first_build = build.published.stat().st_mtime_ns
         assert main(["run"]) == 0  # nothing changed: reused, file untouched
-        path = root / "published" / "nhs_change_readiness.duckdb"
-        assert path.stat().st_mtime_ns == first_build
-        yield path
+        assert build.published.stat().st_mtime_ns == first_build
+        yield build.published
 
 
 def test_published_file_answers_queries(published) -> None:
