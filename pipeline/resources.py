@@ -50,7 +50,7 @@ class PublishTargetResource(dg.ConfigurableResource):
 
     @property
     def directory(self) -> Path:
-        return Path(self.published_dir)
+        return settings.local_path(self.published_dir)
 
     @property
     def database_path(self) -> Path:
@@ -62,10 +62,13 @@ def default_resources(
     raw_dir: str | None = None,
     warehouse_path: str | None = None,
     published_dir: str | None = None,
+    snapshot_dir: str | None = None,
 ) -> dict[str, dg.ConfigurableResource]:
+    """Every location is a path or a file:// URI; unset ones come from the NHS_READINESS_* environment variables."""
     return {
         "source": SourceResource(
             mode=source_mode or settings.default_source_mode(),  # type: ignore[arg-type]
+            snapshot_dir=snapshot_dir or settings.default_snapshot_dir(),
             raw_dir=raw_dir or settings.default_raw_dir(),
             **settings.default_source_options(),
         ),
