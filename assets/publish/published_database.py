@@ -45,6 +45,20 @@ def _raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+def _files_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """Every file of every raw_<dataset> table; by name, so a table that has not gained the revision columns yet
+    (not loaded since they were added) reads them as null."""
+    columns = "dataset, product, period, official_name, url, sha256, bytes, fetched_at, origin"
+    revisions = "NULL::BOOLEAN AS replaced_earlier_file, NULL::VARCHAR AS previous_sha256, "
+    revisions += "NULL::VARCHAR AS previous_official_name, NULL::VARCHAR AS replaced_at"
+    empty = (
+        f"SELECT NULL::VARCHAR AS dataset, {', '.join(f'NULL AS {c}' for c in columns.split(', ')[1:])}, {revisions} "
+    )
+    return " UNION ALL BY NAME ".join(
+        [f'SELECT * EXCLUDE (partition_key, path) FROM main."{t}"' for t in _raw_tables(con)] + [empty + "WHERE false"]
+    )
+
+
 def build_database(con: duckdb.DuckDBPyConnection, target: Path, source_mode: str) -> dict[str, int]:
     """Write every published table, ordered by its primary key, into a new file at `target`."""
     con.execute(f"ATTACH {_quote(str(target))} AS pub")
@@ -57,12 +71,11 @@ def build_database(con: duckdb.DuckDBPyConnection, target: Path, source_mode: st
             con.execute(f'CREATE TABLE pub."{name}" AS SELECT {columns} FROM main."{name}" ORDER BY {order}')
             counts[name] = con.sql(f'SELECT count(*) FROM pub."{name}"').fetchall()[0][0]
 
-        raw = _raw_tables(con)
-        files_sql = " UNION ALL ".join(f'SELECT * EXCLUDE (partition_key, path) FROM main."{t}"' for t in raw)
         con.execute(
             "CREATE TABLE pub.build_info AS SELECT ?::TIMESTAMP AS built_at, ? AS code_version, "
             "? AS code_fingerprint, ? AS source_mode, dataset, product, period, official_name, url, sha256, "
-            f"bytes, fetched_at, origin FROM ({files_sql or 'SELECT NULL AS dataset LIMIT 0'}) "
+            "bytes, fetched_at, origin, coalesce(replaced_earlier_file, false) AS replaced_earlier_file, "
+            f"previous_sha256, previous_official_name, replaced_at FROM ({_files_sql(con)}) "
             "GROUP BY ALL ORDER BY dataset, product, period",
             [
                 datetime.now(UTC).replace(tzinfo=None),

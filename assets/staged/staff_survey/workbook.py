@@ -204,6 +204,8 @@ def parse_organisational_workbook(path: Path, survey_year: int) -> WorkbookTable
         )
     if not any(_score_kind(s) == "people_promise" for s in score_sheets):
         raise InputDataError("has no PEOPLE PROMISE ELEMENTS sheet", file=file)
+    for sheet in ignored:
+        _refuse_unrecognised_data_sheet(reader, sheet, file)
 
     organisations: pl.DataFrame | None = None
     response_parts: list[pl.DataFrame] = []
@@ -248,6 +250,23 @@ def parse_organisational_workbook(path: Path, survey_year: int) -> WorkbookTable
             column=first["source_column"],
         )
     return WorkbookTables(organisations, responses, pl.concat(score_parts), ignored)
+
+
+def _refuse_unrecognised_data_sheet(reader: fastexcel.ExcelReader, sheet: str, file: str) -> None:
+    """Sheets are chosen by name; a data sheet renamed past recognition would otherwise drop its questions silently."""
+    try:
+        top = reader.load_sheet(sheet, header_row=None, n_rows=HEADER_ROW, dtypes="string").to_polars()
+    except Exception:  # an unreadable sheet we do not need (e.g. a chart sheet) is no loss
+        return
+    if top.height >= HEADER_ROW and top.width and (top.row(HEADER_ROW - 1)[0] or "").strip() in ID_HEADERS[0]:
+        raise InputDataError(
+            "holds organisation rows under an 'ODS code' header, but its name matches neither a question range "
+            "(such as 'Q1-3') nor a score sheet: renamed? Its questions would be lost",
+            file=file,
+            sheet=sheet,
+            row=HEADER_ROW,
+            column="A (ODS code)",
+        )
 
 
 def _refuse_fractions(responses: pl.DataFrame, file: str) -> None:
