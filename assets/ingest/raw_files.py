@@ -5,7 +5,6 @@ so every published number can be traced back to the file it came from.
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -15,23 +14,18 @@ import polars as pl
 from pipeline import dictionary
 from pipeline.errors import SourceUnavailableError
 from pipeline.resources import SourceResource
-from pipeline.sources import SOURCE_FILE_SCHEMA, SourceFile, source_files_frame
+from pipeline.sources import SourceFile, source_files_frame
 from pipeline.warehouse import WarehouseResource, replace_rows, transaction
 
 RAW_DDL = """CREATE TABLE IF NOT EXISTS "{table}"(
     partition_key VARCHAR, dataset VARCHAR, product VARCHAR, period VARCHAR, path VARCHAR,
-    official_name VARCHAR, url VARCHAR, sha256 VARCHAR, bytes BIGINT, fetched_at VARCHAR, origin VARCHAR,
-    replaced_earlier_file BOOLEAN, previous_sha256 VARCHAR, previous_official_name VARCHAR, replaced_at VARCHAR)"""
-# columns added after the first release: a warehouse built before them gains them on its next load
-REVISION_COLUMNS = {
-    "replaced_earlier_file": "BOOLEAN",
-    "previous_sha256": "VARCHAR",
-    "previous_official_name": "VARCHAR",
-    "replaced_at": "VARCHAR",
-}
-REVISION_SCHEMA = {"replaced_earlier_file": pl.Boolean, **dict.fromkeys(list(REVISION_COLUMNS)[1:], pl.String)}
+    official_name VARCHAR, url VARCHAR, sha256 VARCHAR, bytes BIGINT, fetched_at VARCHAR, origin VARCHAR)"""
 
 Resolver = Callable[[SourceResource, str | None], list[SourceFile]]
+FILES_USED = "source_files_used"
+FILES_USED_DDL = f"""CREATE TABLE IF NOT EXISTS {FILES_USED}(
+    dataset VARCHAR, partition_key VARCHAR, product VARCHAR, period VARCHAR, official_name VARCHAR, url VARCHAR,
+    sha256 VARCHAR, bytes BIGINT, fetched_at VARCHAR, origin VARCHAR)"""
 
 
 def raw_files_asset(
@@ -60,12 +54,7 @@ def raw_files_asset(
         files = resolve(source, key)
         frame = source_files_frame(files).with_columns(partition_key=pl.lit(key or ""))
         with warehouse.get_connection() as con, transaction(con):
-            con.execute(RAW_DDL.format(table=table))
-            for column, sql_type in REVISION_COLUMNS.items():
-                con.execute(f'ALTER TABLE "{table}" ADD COLUMN IF NOT EXISTS {column} {sql_type}')
-            earlier = con.sql(f'SELECT * FROM "{table}" WHERE partition_key = ?', params=[key or ""]).pl()
-            frame = with_revisions(frame, earlier, datetime.now(UTC).isoformat(timespec="seconds"))
-            replace_rows(con, table, frame, "partition_key = ?", [key or ""])
+            replace_rows(con, table, frame, "partition_key = ?", [key or ""], ddl=RAW_DDL.format(table=table))
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(files),
@@ -82,38 +71,17 @@ def raw_files_asset(
     return _asset
 
 
-def with_revisions(incoming: pl.DataFrame, earlier: pl.DataFrame, now: str) -> pl.DataFrame:
-    """Mark each incoming file that replaces a different file loaded earlier for the same partition and product
-    (a publisher's revised release, a new vintage): the earlier checksum and name, and when it was replaced.
+def record_files_used(
+    con: duckdb.DuckDBPyConnection, dataset: str, partition_key: str | None, files: list[SourceFile]
+) -> None:
+    """Record the files a staged asset's tables now hold, in the transaction that writes them.
 
-    A file loaded again unchanged keeps the record it had, so re-running a period changes nothing."""
-    before = earlier.select(
-        "product",
-        pl.col("sha256").alias("earlier_sha256"),
-        pl.col("official_name").alias("earlier_name"),
-        *[pl.col(c).alias(f"earlier_{c}") for c in REVISION_COLUMNS],
-    ).unique("product", keep="last", maintain_order=True)
-    joined = incoming.join(before, on="product", how="left", maintain_order="left")
-    unchanged = pl.col("earlier_sha256") == pl.col("sha256")
-    replaced = pl.col("earlier_sha256").is_not_null() & ~unchanged
-    return joined.select(
-        *incoming.columns,
-        pl.when(unchanged)
-        .then(pl.col("earlier_replaced_earlier_file").fill_null(False))
-        .otherwise(replaced)
-        .alias("replaced_earlier_file"),
-        pl.when(unchanged)
-        .then(pl.col("earlier_previous_sha256"))
-        .when(replaced)
-        .then(pl.col("earlier_sha256"))
-        .alias("previous_sha256"),
-        pl.when(unchanged)
-        .then(pl.col("earlier_previous_official_name"))
-        .when(replaced)
-        .then(pl.col("earlier_name"))
-        .alias("previous_official_name"),
-        pl.when(unchanged).then(pl.col("earlier_replaced_at")).when(replaced).then(pl.lit(now)).alias("replaced_at"),
-    ).cast(REVISION_SCHEMA)
+    `raw_<dataset>` lists what was fetched last, which may be a broken file whose staging failed; the published
+    build_info lists what the published numbers were built from, so it reads this table."""
+    frame = source_files_frame(files).drop("path").with_columns(partition_key=pl.lit(partition_key or ""))
+    replace_rows(
+        con, FILES_USED, frame, "dataset = ? AND partition_key = ?", [dataset, partition_key or ""], ddl=FILES_USED_DDL
+    )
 
 
 def recorded_files(con: duckdb.DuckDBPyConnection, dataset: str, partition_key: str | None) -> list[SourceFile]:
@@ -121,7 +89,7 @@ def recorded_files(con: duckdb.DuckDBPyConnection, dataset: str, partition_key: 
     table = f"raw_{dataset}"
     try:
         rows = con.sql(
-            f'SELECT {", ".join(SOURCE_FILE_SCHEMA)} FROM "{table}" WHERE partition_key = ? ORDER BY product, period',
+            f'SELECT * EXCLUDE (partition_key) FROM "{table}" WHERE partition_key = ? ORDER BY product, period',
             params=[partition_key or ""],
         ).pl()
     except duckdb.CatalogException:

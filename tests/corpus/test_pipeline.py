@@ -1,0 +1,129 @@
+"""A representative part of the bad-input corpus through the real pipeline, on a private snapshot of real files.
+
+A broken file fails its own partition (or the reference layer) with the file, row and column named, and leaves
+every staged and downstream warehouse table, the published DuckDB file and its Parquet copies exactly as they were
+(`raw_<dataset>` records which file was fetched, so it alone names the broken one). A file the parser reads
+correctly (a byte-order mark, thousands separators) rebuilds its month to the same rows; only build_info changes,
+recording the new file's checksum as a replacement.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipeline.runner import PlannedRun, plan_full_build
+from tests.corpus.cases import CASES, Case
+from tests.helpers.operations import (
+    changed_tables,
+    published_state,
+    run_quietly,
+    small_snapshot_rows,
+    warehouse_tables,
+)
+from tests.helpers.performance import definitions_on, private_snapshot
+
+BY_ID = {c.id: c for c in CASES}
+# case → (dataset, product, period) of the file it replaces, and the error the run must stop with
+FAILING = {
+    "ods-duplicated-row": ("ods", "etr", "2026", "file 'etr.csv', row 275, column 'Organisation Code (column 1)'"),
+    "extract-renamed-column": (
+        "staff_survey",
+        "trust_extract",
+        "2023",
+        "column 'Burnout_rate': column not in the extract layout",
+    ),
+    "ae-truncated-mid-row": ("ae", "monthly_csv", "2024-06-01", "row 150: the last line has"),
+    "ae-html-as-csv": ("ae", "monthly_csv", "2024-06-01", "is an HTML/XML page, not a CSV file"),
+    "sickness-zero-byte": ("sickness", "monthly_csv", "2024-04-01", "the file is empty (0 bytes)"),
+    "cancer-wrong-month": ("cancer", "provider_workbook", "2025-04-01", "row 2, column 'A': title block gives March"),
+}
+READ_CORRECTLY = {
+    "ae-bom-crlf": ("ae", "monthly_csv", "2024-06-01"),
+    "sickness-thousands-separators": ("sickness", "monthly_csv", "2024-04-01"),
+}
+JOBS = {"staff_survey": "staff_survey_job", "ae": "ae_job", "sickness": "sickness_job", "cancer": "cancer_job"}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    root = tmp_path_factory.mktemp("corpus-pipeline")
+    rows = small_snapshot_rows()
+    snapshot = private_snapshot(root / "snapshot", rows)
+    definitions = definitions_on(snapshot, root / "out")
+    outcome = run_quietly(definitions, plan_full_build(definitions))
+    assert outcome.ok, outcome.failed
+    yield {"root": root, "rows": rows, "out": root / "out"}
+    private_snapshot(root / "snapshot", rows)  # the manifest cache must not keep pointing at a broken copy
+
+
+def _run_with(built: dict, case: Case, key: tuple[str, str, str]) -> tuple:
+    broken = case.make(built["root"] / "broken" / case.id)
+    rows = [
+        {**r, "source": str(broken)} if (r["dataset"], r["product"], r["period"]) == key else r for r in built["rows"]
+    ]
+    definitions = definitions_on(private_snapshot(built["root"] / "snapshot", rows), built["out"])
+    plan = [PlannedRun("reference_job", "reference")]
+    if key[0] != "ods":
+        plan.append(PlannedRun(JOBS[key[0]], f"{key[0]} {key[2]}", key[2]))
+    plan.append(PlannedRun("downstream_job", "downstream"))
+    return run_quietly(definitions, plan), broken
+
+
+def _restore(built: dict) -> None:
+    definitions = definitions_on(private_snapshot(built["root"] / "snapshot", built["rows"]), built["out"])
+    assert run_quietly(definitions, plan_full_build(definitions)).ok
+
+
+def _build_info(published: Path) -> pl.DataFrame:
+    """build_info without the columns that change on every build."""
+    con = duckdb.connect(str(published / "nhs_change_readiness.duckdb"), read_only=True)
+    try:
+        return con.sql("SELECT * EXCLUDE (built_at) FROM build_info").pl()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("case_id", list(FAILING))
+def test_a_broken_file_fails_its_partition_and_changes_nothing(built: dict, case_id: str) -> None:
+    dataset, product, period, expected = FAILING[case_id]
+    warehouse, published = built["out"] / "work" / "warehouse.duckdb", built["out"] / "published"
+    tables_before, state_before = warehouse_tables(warehouse, ("raw_",)), published_state(published)
+    outcome, _ = _run_with(built, BY_ID[case_id], (dataset, product, period))
+    assert not outcome.ok
+    planned, reason = outcome.failed
+    assert planned.partition_key == (None if dataset == "ods" else period)
+    assert "InputDataError: file '" in reason and expected in reason, reason
+    assert changed_tables(tables_before, warehouse_tables(warehouse, ("raw_",))) == []
+    assert published_state(published) == state_before
+    assert not list(published.glob(".*.tmp-*")) and not list(published.glob("*.tmp-*"))
+
+
+@pytest.mark.parametrize("case_id", list(READ_CORRECTLY))
+def test_a_file_read_correctly_rebuilds_its_month_to_the_same_rows(built: dict, case_id: str) -> None:
+    dataset, product, period = READ_CORRECTLY[case_id]
+    warehouse, published = built["out"] / "work" / "warehouse.duckdb", built["out"] / "published"
+    table = f"{dataset}_monthly"
+    before = warehouse_tables(warehouse)[table]
+    digest_before, parquet_before, _ = published_state(published)
+    info_before = _build_info(published)
+    outcome, _ = _run_with(built, BY_ID[case_id], (dataset, product, period))
+    try:
+        assert outcome.ok, outcome.failed
+        assert warehouse_tables(warehouse)[table].equals(before)
+        digest_after, parquet_after, _ = published_state(published)
+        changed = {t for t in digest_before if digest_before[t] != digest_after[t]}
+        assert changed == {"build_info"}
+        assert {t for t in parquet_before if parquet_before[t] != parquet_after[t]} == {"build_info"}
+        after = _build_info(published)
+        changed_files = after.join(info_before, how="anti", on=list(after.columns), nulls_equal=True)
+        assert changed_files.select("dataset", "product", "period").rows() == [(dataset, product, period)]
+        (revision,) = changed_files.to_dicts()
+        earlier = info_before.filter(dataset=dataset, product=product, period=period).row(0, named=True)
+        assert revision["replaced_earlier_file"] and revision["sha256"] != earlier["sha256"]
+        assert revision["previous_sha256"] == earlier["sha256"]
+        assert revision["previous_official_name"] == earlier["official_name"]
+    finally:
+        _restore(built)
