@@ -1,82 +1,77 @@
-"""Measure how much of the largest possible sampling variance a 0-10 item score actually has.
+"""Measure how much of the largest possible sampling variance a 0-10 item score actually has, per answer scale.
 
 For an item mean m on the 0-10 scale, m(10 - m) is the largest variance any respondent-level score with that
-mean can have (Bhatia-Davis). The real option distributions in the NSS24 organisational workbook give the
-actual variance of each organisation's respondent scores; their ratio to m(10 - m) sets `variance_ratio` in
-data/framework/response_scales.csv (the Monte Carlo uses variance_ratio * m(10 - m) / n as the squared standard
-error of score_0_10). Run: uv run python bench/score_variance_ratio.py [path-to-workbook]
+mean can have (Bhatia-Davis). The real option distributions in `staff_survey_responses` (every option of every
+question, 2024 offline) and each option's 0-10 score in data/reference/question_catalogue.csv give the actual
+variance of each organisation's respondent scores. Per question the script takes the median over organisations of
+(observed variance) / m(10 - m); per answer scale the largest of those medians, rounded up to two decimals, is the
+`variance_ratio` of data/reference/response_scale_variance.csv (the Monte Carlo uses variance_ratio * m(10 - m) / n
+as the squared standard error of score_0_10). A scale whose options score only 0 or 10 has a ratio of exactly 1.
 
-This script reads the real workbook directly (option percentages by header text, rows 1 and 5 as
-data-sources.md §3.4 describes); it is a calibration measurement, not part of the pipeline.
+Run after `uv run nhs-readiness run`: uv run python bench/score_variance_ratio.py [--warehouse PATH] [--year 2024]
 """
 
+import argparse
 import math
-import re
-import sys
-from pathlib import Path
 
-import fastexcel
-import numpy as np
+import duckdb
+import polars as pl
 
-from pipeline.settings import SNAPSHOT_DIR
-
-WORKBOOK = SNAPSHOT_DIR / "nhs-staff-survey-nss24-workbooks" / "NSS24 detailed spreadsheets organisational results.xlsx"
-# option headers in scoring order, lowest score first (data-sources.md §3.8)
-FIVE_POINT = (
-    ("% Strongly disagree", "% Disagree", "% Neither agree nor disagree", "% Agree", "% Strongly agree"),
-    ("% Never", "% Rarely", "% Sometimes", "% Often", "% Always"),
-    (
-        "% Very dissatisfied",
-        "% Dissatisfied",
-        "% Neither satisfied nor dissatisfied",
-        "% Satisfied",
-        "% Very satisfied",
-    ),
-)
-THREE_POINT = (("% No", "% Yes, to some extent", "% Yes, definitely"),)
-SCORED_QUESTIONS = re.compile(r"^Q(\d+)")  # Q2-Q26 carry 0-10 scores; Q27 onwards are background questions
+from assets.staged.staff_survey.scoring import catalogue, option_scoring
+from pipeline.settings import default_warehouse_path
 
 
-def item_ratios(path: Path) -> dict[str, dict[str, float]]:
-    """Per scale, per question: the median over organisations of observed variance / m(10 - m)."""
-    reader = fastexcel.read_excel(path)
-    ratios: dict[str, dict[str, float]] = {"five_point": {}, "three_point": {}}
-    for sheet in reader.sheet_names[1:15]:
-        rows = reader.load_sheet(sheet, header_row=None).to_polars().rows()
-        labels, headers, data = rows[0], rows[4], [r for r in rows[5:] if r[0]]
-        for start, label in enumerate(labels):
-            match = SCORED_QUESTIONS.match(label or "")
-            if not match or not 2 <= int(match.group(1)) <= 26:
-                continue
-            for scale, orders, scores in (
-                ("five_point", FIVE_POINT, [0.0, 2.5, 5.0, 7.5, 10.0]),
-                ("three_point", THREE_POINT, [0.0, 5.0, 10.0]),
-            ):
-                block = tuple(headers[start : start + len(scores) + 1])
-                for order in orders:
-                    if set(order) != set(block[: len(order)]):
-                        continue
-                    columns = [start + block.index(option) for option in order]
-                    shares = np.array(
-                        [[float(r[c]) if r[c] not in (None, "-") else np.nan for c in columns] for r in data]
-                    )
-                    shares = shares / shares.sum(axis=1, keepdims=True)
-                    mean = shares @ np.array(scores)
-                    variance = (shares * (np.array(scores)[None, :] - mean[:, None]) ** 2).sum(axis=1)
-                    ratios[scale][label.split(" - ")[0]] = float(np.nanmedian(variance / (mean * (10 - mean))))
-    return ratios
+def scale_ratios(responses: pl.DataFrame) -> pl.DataFrame:
+    """Per answer scale: items measured, the median item's ratio, the largest and which item has it."""
+    scales = catalogue().filter("scored").select("question_id", "response_scale")
+    scored = responses.join(
+        option_scoring().filter(pl.col("option_score").is_not_null()), on=["question_id", "option_label"]
+    ).join(scales, on="question_id")
+    keys = ["org_code", "question_id", "response_scale"]
+    share = pl.col("pct") / pl.col("pct").sum().over(keys)
+    per_org = (
+        scored.filter(pl.col("pct").is_not_null())
+        .with_columns(share=share)
+        .with_columns(mean=(pl.col("share") * pl.col("option_score")).sum().over(keys))
+        .group_by(keys)
+        .agg(
+            mean=pl.col("mean").first(),
+            variance=(pl.col("share") * (pl.col("option_score") - pl.col("mean")) ** 2).sum(),
+        )
+        .filter((pl.col("mean") > 0) & (pl.col("mean") < 10))
+    )
+    per_item = per_org.group_by("question_id", "response_scale").agg(
+        ratio=(pl.col("variance") / (pl.col("mean") * (10 - pl.col("mean")))).median()
+    )
+    return (
+        per_item.sort("ratio", descending=True)
+        .group_by("response_scale")
+        .agg(
+            items=pl.len(),
+            median_item=pl.col("ratio").median(),
+            largest=pl.col("ratio").first(),
+            largest_item=pl.col("question_id").first(),
+        )
+        .with_columns(variance_ratio=pl.col("largest").map_elements(lambda r: math.ceil(r * 100 - 1e-9) / 100))
+        .sort("response_scale")
+    )
 
 
 def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else WORKBOOK
-    for scale, by_question in item_ratios(path).items():
-        values = np.array(list(by_question.values()))
-        largest = max(by_question, key=by_question.__getitem__)
-        print(
-            f"{scale}: {len(values)} items; median item {np.median(values):.3f}; "
-            f"largest {values.max():.3f} ({largest}); variance_ratio (largest, rounded up) "
-            f"{math.ceil(values.max() * 100) / 100:.2f}"
-        )
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--warehouse", default=default_warehouse_path())
+    parser.add_argument("--year", type=int, default=2024)
+    args = parser.parse_args()
+    con = duckdb.connect(args.warehouse, read_only=True)
+    try:
+        responses = con.sql(
+            "SELECT org_code, question_id, option_label, pct FROM staff_survey_responses WHERE survey_year = ?",
+            params=[args.year],
+        ).pl()
+    finally:
+        con.close()
+    with pl.Config(tbl_rows=50, tbl_cols=10, tbl_width_chars=160):
+        print(scale_ratios(responses))
 
 
 if __name__ == "__main__":

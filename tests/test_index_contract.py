@@ -79,8 +79,8 @@ CONTRACT = {
 def tables() -> dict[str, pl.DataFrame]:
     framework = framework_with(
         [
-            survey_indicator("a", "q1a", 1, barrier="motivation"),
-            survey_indicator("b", "q2a", 2, barrier="headspace"),
+            survey_indicator("a", "q9a", 1, barrier="motivation"),
+            survey_indicator("b", "q9c", 2, barrier="headspace"),
             measure_indicator("e", "people_promise_scores", "E_1", 3, barrier="capability"),
             measure_indicator("s", "performance_annual", "sickness_absence_pct", 6, polarity="higher_worse"),
         ],
@@ -95,13 +95,13 @@ def tables() -> dict[str, pl.DataFrame]:
                 (t, y, q, 5.0 + i + (y - 2023), 50.0 + i, None, 400)
                 for i, t in enumerate(trusts)
                 for y in (2023, 2024)
-                for q in ("q1a", "q2a")
+                for q in ("q9a", "q9c")
             ]
         ),
         "people_promise_scores": people_promise([(t, 2024, "E_1", 6.0 + i / 3, 380.0) for i, t in enumerate(trusts)]),
         "performance_annual": performance(
             [
-                (t, "2024/25", m, 4.0 + i / 2, 900.0)
+                (t, "2024-25", m, 4.0 + i / 2, 900.0)
                 for i, t in enumerate(trusts)
                 for m in ("sickness_absence_pct", "ae_4hr_pct_all")
             ]
@@ -110,20 +110,23 @@ def tables() -> dict[str, pl.DataFrame]:
     }
     indicators = build_indicators(framework, **inputs)
     readiness = readiness_tables(indicators, framework)
+    # synthetic panel of the engagement_shmi shape (read_engagement_panel's columns)
     panel = pl.DataFrame(
         {
             "org_code": ["T1", "T2", "T3", "T4"] * 2,
             "year": [2012] * 4 + [2013] * 4,
             "engagement": [3.6, 3.7, 3.8, 3.9, 3.7, 3.8, 3.7, 4.0],
             "shmi": [1.05, 1.02, 0.98, 0.97, 1.01, 1.0, 1.03, 0.95],
+            "shmi_before": [1.04, 1.0, 1.0, 0.99, 1.05, 1.02, 0.98, 0.97],
+            "responses": [400.0, 500.0, 600.0, 700.0, 450.0, 550.0, 650.0, 750.0],
+            "clinical_proportion": 0.7,
         }
     )
     available = available_keys(
         inputs["staff_survey_items"], inputs["people_promise_scores"], inputs["performance_annual"]
     )
-    catalogue = pl.DataFrame({"question_id": ["q1a", "q2a"], "question_text": ["synthetic one", "synthetic two"]})
     return {
-        "indicator_catalogue": indicator_catalogue(framework, catalogue, available),
+        "indicator_catalogue": indicator_catalogue(framework, available),
         "indicators": indicators,
         "factor_scores": readiness.factor_scores,
         "barrier_scores": readiness.barrier_scores,
@@ -163,8 +166,9 @@ def test_catalogue_lists_the_periods_each_indicator_has_data(tables) -> None:
     catalogue = {r["indicator_id"]: r for r in tables["indicator_catalogue"].iter_rows(named=True)}
     assert catalogue["a"]["periods_available"] == "2023, 2024"
     assert catalogue["e"]["periods_available"] == "2024"
-    assert catalogue["s"]["periods_available"] == "2024/25"
-    assert catalogue["a"]["question_text"] == "synthetic one" and catalogue["s"]["question_text"] is None
+    assert catalogue["s"]["periods_available"] == "2024-25"
+    # question_catalogue.csv, q9a: "My immediate manager ... encourages me at work."
+    assert "encourages me at work" in catalogue["a"]["question_text"] and catalogue["s"]["question_text"] is None
 
 
 SUITES = ("indicator_catalogue", "indicators", "factor_scores", "barrier_scores", "readiness_index")

@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from assets.indicators.build import build_indicators, financial_year, normalise
+from assets.indicators.build import build_indicators, normalise
 from pipeline.errors import InputDataError
 from tests.helpers.index_frames import (
     ACUTE,
@@ -21,13 +21,6 @@ from tests.helpers.index_frames import (
 
 def _scores(frame: pl.DataFrame) -> dict[str, float | None]:
     return dict(frame.select("org_code", "norm_score").iter_rows())
-
-
-def test_survey_year_joins_the_financial_year_containing_its_fieldwork() -> None:
-    assert financial_year(2024) == "2024/25"
-    assert financial_year(2009) == "2009/10"
-    assert financial_year(1999) == "1999/00"
-    assert financial_year(2024, offset=1) == "2025/26"
 
 
 def test_zscore_uses_the_population_sd_within_group_and_year() -> None:
@@ -97,10 +90,10 @@ def mixed_inputs() -> dict[str, pl.DataFrame]:
     scores = people_promise([("T1", 2024, "E_1", 6.5, 480.0), ("T2", 2024, "E_1", 7.0, 590.0)])
     perf = performance(
         [
-            ("T1", "2024/25", "sickness_absence_pct", 5.0, 1000.0),
-            ("T2", "2024/25", "sickness_absence_pct", 4.0, 2000.0),
-            ("T1", "2025/26", "sickness_absence_pct", 9.0, 1000.0),
-            ("T1", "2023/24", "sickness_absence_pct", 4.5, 1000.0),
+            ("T1", "2024-25", "sickness_absence_pct", 5.0, 1000.0),
+            ("T2", "2024-25", "sickness_absence_pct", 4.0, 2000.0),
+            ("T1", "2025-26", "sickness_absence_pct", 9.0, 1000.0),
+            ("T1", "2023-24", "sickness_absence_pct", 4.5, 1000.0),
         ]
     )
     return {
@@ -151,11 +144,11 @@ def test_value_type_is_chosen_per_indicator_and_recorded(mixed_inputs, mixed_fra
     assert rows[("T1", 2024, "manager_encourages")]["peers"] == 1
     # official People Promise score
     assert rows[("T2", 2024, "motivation")]["value_type"] == "official_score"
-    # sickness absence: survey 2024 -> financial year 2024/25; higher is worse, so T2 (4.0%) beats T1 (5.0%)
+    # sickness absence: survey 2024 -> financial year 2024-25; higher is worse, so T2 (4.0%) beats T1 (5.0%)
     sickness = rows[("T1", 2024, "sickness")]
     assert (sickness["raw_value"], sickness["period"], sickness["orientation"], sickness["base"]) == (
         5.0,
-        "2024/25",
+        "2024-25",
         -1,
         1000.0,
     )
@@ -168,17 +161,42 @@ def test_value_type_is_chosen_per_indicator_and_recorded(mixed_inputs, mixed_fra
 def test_financial_year_offset_comes_from_the_settings(mixed_inputs, mixed_framework) -> None:
     shifted = build_indicators(mixed_framework.with_settings(financial_year_offset=1), **mixed_inputs)
     sickness = shifted.filter((pl.col("indicator_id") == "sickness") & (pl.col("survey_year") == 2024))
-    assert sickness.select("org_code", "raw_value", "period").rows() == [("T1", 9.0, "2025/26")]
+    assert sickness.select("org_code", "raw_value", "period").rows() == [("T1", 9.0, "2025-26")]
 
 
-def test_an_unknown_benchmarking_group_names_table_row_and_column(mixed_inputs, mixed_framework) -> None:
+def test_an_unclassified_benchmarking_group_names_table_row_and_column(mixed_inputs, mixed_framework) -> None:
     orgs = mixed_inputs["survey_organisations"]
-    broken = orgs.with_columns(
-        benchmarking_group=pl.when(pl.col("org_code") == "T2")
-        .then(pl.lit("Acute Trusts"))
-        .otherwise("benchmarking_group")
-    )
+    # a group data/reference/benchmarking_groups.csv does not know has no is_trust
+    broken = orgs.with_columns(is_trust=pl.when(pl.col("org_code") == "T2").then(None).otherwise("is_trust"))
     with pytest.raises(InputDataError) as error:
         build_indicators(mixed_framework, **{**mixed_inputs, "survey_organisations": broken})
     # rows are T1 2023, T1 2024, T2 2023, ...: the first bad row is the third
-    assert str(error.value).startswith("file 'survey_organisations', row 3, column 'benchmarking_group'")
+    assert str(error.value).startswith("file 'survey_organisations', row 3, column 'is_trust'")
+
+
+def test_questions_not_comparable_with_2024_are_left_out(mixed_inputs, mixed_framework) -> None:
+    items = mixed_inputs["staff_survey_items"].with_columns(
+        comparable_with_2024=~((pl.col("survey_year") == 2023) & (pl.col("question_id") == "q3i"))
+    )
+    table = build_indicators(mixed_framework, **{**mixed_inputs, "staff_survey_items": items})
+    enough_staff = table.filter(pl.col("indicator_id") == "enough_staff")
+    assert enough_staff["survey_year"].unique().to_list() == [2024]
+    # 2024 alone now covers every year q3i has, so its preferred 0-10 score is used
+    assert enough_staff["value_type"].unique().to_list() == ["score_0_10"]
+    kept = build_indicators(
+        mixed_framework.with_settings(non_comparable_items="include"), **{**mixed_inputs, "staff_survey_items": items}
+    )
+    assert kept.filter(pl.col("indicator_id") == "enough_staff").height == 6
+
+
+def test_a_part_year_performance_value_is_not_used(mixed_inputs, mixed_framework) -> None:
+    part_year = mixed_inputs["performance_annual"].with_columns(
+        months_covered=pl.when(pl.col("org_code") == "T2").then(9).otherwise(12)
+    )
+    table = build_indicators(mixed_framework, **{**mixed_inputs, "performance_annual": part_year})
+    sickness = table.filter((pl.col("indicator_id") == "sickness") & (pl.col("survey_year") == 2024))
+    assert sickness["org_code"].to_list() == ["T1"]
+    lenient = build_indicators(
+        mixed_framework.with_settings(min_months_covered=9), **{**mixed_inputs, "performance_annual": part_year}
+    )
+    assert lenient.filter((pl.col("indicator_id") == "sickness") & (pl.col("survey_year") == 2024)).height == 2

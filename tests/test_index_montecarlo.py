@@ -15,10 +15,10 @@ from assets.indicators.build import normalise
 from tests.helpers.index_frames import AMBULANCE, framework_with, indicator_rows, survey_indicator
 
 INDICATORS = [
-    survey_indicator("a", "q1a", 1, barrier="motivation", weight=1),
-    survey_indicator("b", "q1b", 1, barrier="capability", weight=3),
-    survey_indicator("c", "q2a", 2, barrier="headspace", weight=1),
-    survey_indicator("d", "q3a", 3, weight=2),
+    survey_indicator("a", "q9a", 1, barrier="motivation", weight=1),
+    survey_indicator("b", "q9b", 1, barrier="capability", weight=3),
+    survey_indicator("c", "q9c", 2, barrier="headspace", weight=1),
+    survey_indicator("d", "q9d", 3, weight=2),
 ]
 # synthetic 0-10 scores: five acute trusts (one missing d) and five ambulance trusts
 ACUTE_VALUES = {

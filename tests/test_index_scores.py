@@ -9,9 +9,9 @@ from assets.index.readiness import contain_point, position_in_group, weakest_com
 from tests.helpers.index_frames import ACUTE, framework_with, survey_indicator
 
 SMALL = [
-    survey_indicator("a", "q1a", 1, barrier="motivation", weight=1),
-    survey_indicator("b", "q1b", 1, weight=3),
-    survey_indicator("c", "q2a", 2, barrier="headspace", weight=1),
+    survey_indicator("a", "q9a", 1, barrier="motivation", weight=1),
+    survey_indicator("b", "q9b", 1, weight=3),
+    survey_indicator("c", "q9c", 2, barrier="headspace", weight=1),
 ]
 
 

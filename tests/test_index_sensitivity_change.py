@@ -21,7 +21,7 @@ from tests.helpers.index_frames import (
 
 def test_rank_shifts_under_alternative_normalisation_and_aggregation() -> None:
     framework = framework_with(
-        [survey_indicator("a", "q1a", 1), survey_indicator("c", "q2a", 2)], min_peers=3, min_index_coverage=0.0
+        [survey_indicator("a", "q9a", 1), survey_indicator("c", "q9c", 2)], min_peers=3, min_index_coverage=0.0
     )
     # T1 is far ahead on a (an outlier) and last on c
     values = {"T1": (100, 0), "T2": (0, 5), "T3": (1, 6), "T4": (2, 7)}
@@ -57,7 +57,7 @@ def test_rank_shifts_under_alternative_normalisation_and_aggregation() -> None:
 @pytest.fixture(scope="module")
 def two_years():
     framework = framework_with(
-        [survey_indicator("a", "q1a", 1), survey_indicator("c", "q2a", 2)],
+        [survey_indicator("a", "q9a", 1), survey_indicator("c", "q9c", 2)],
         min_peers=3,
         min_index_coverage=0.0,
         mc_draws=500,
@@ -66,19 +66,19 @@ def two_years():
         [(t, year, ACUTE) for t in ("T1", "T2", "T3") for year in (2023, 2024)]
         + [("T4", 2023, ACUTE), ("T4", 2024, AMBULANCE), ("A1", 2024, AMBULANCE), ("A2", 2024, AMBULANCE)]
     )
-    # q1a favourable %: T1 and T3 swap places, T2 stays at the group mean; q2a is asked in 2024 only
+    # q9a favourable %: T1 and T3 swap places, T2 stays at the group mean; q9c is asked in 2024 only
     rows = [
-        ("T1", 2023, "q1a", None, 40.0, None, 2000),
-        ("T2", 2023, "q1a", None, 50.0, None, 2000),
-        ("T3", 2023, "q1a", None, 60.0, None, 2000),
-        ("T4", 2023, "q1a", None, 50.0, None, 2000),
-        ("T1", 2024, "q1a", None, 60.0, None, 2000),
-        ("T2", 2024, "q1a", None, 50.0, None, 2000),
-        ("T3", 2024, "q1a", None, 40.0, None, 2000),
-        ("T4", 2024, "q1a", None, 45.0, None, 2000),
-        ("A1", 2024, "q1a", None, 55.0, None, 2000),
-        ("A2", 2024, "q1a", None, 65.0, None, 2000),
-    ] + [(t, 2024, "q2a", None, 70.0 + i, None, 2000) for i, t in enumerate(("T1", "T2", "T3", "T4", "A1", "A2"))]
+        ("T1", 2023, "q9a", None, 40.0, None, 2000),
+        ("T2", 2023, "q9a", None, 50.0, None, 2000),
+        ("T3", 2023, "q9a", None, 60.0, None, 2000),
+        ("T4", 2023, "q9a", None, 50.0, None, 2000),
+        ("T1", 2024, "q9a", None, 60.0, None, 2000),
+        ("T2", 2024, "q9a", None, 50.0, None, 2000),
+        ("T3", 2024, "q9a", None, 40.0, None, 2000),
+        ("T4", 2024, "q9a", None, 45.0, None, 2000),
+        ("A1", 2024, "q9a", None, 55.0, None, 2000),
+        ("A2", 2024, "q9a", None, 65.0, None, 2000),
+    ] + [(t, 2024, "q9c", None, 70.0 + i, None, 2000) for i, t in enumerate(("T1", "T2", "T3", "T4", "A1", "A2"))]
     indicators = build_indicators(
         framework,
         staff_survey_items=survey_items(rows),
@@ -91,7 +91,7 @@ def two_years():
 
 def test_change_is_measured_on_the_common_indicators_relative_to_peers(two_years: pl.DataFrame) -> None:
     change = {(r["org_code"], r["component"]): r for r in two_years.iter_rows(named=True)}
-    # only q1a is in both years, so only factor 1 and the index (= factor 1) have a change; T4 changed group
+    # only q9a is in both years, so only factor 1 and the index (= factor 1) have a change; T4 changed group
     assert set(change) == {(t, c) for t in ("T1", "T2", "T3") for c in ("factor_1", "index")}
     t1 = change[("T1", "factor_1")]
     # 2023: 40, 50, 60, 50 -> mean 50, SD sqrt(200 / 4) = 7.0711 -> T1 -1.4142; 2024: 60, 50, 40 -> T1 +1.2247

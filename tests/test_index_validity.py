@@ -51,9 +51,9 @@ def test_pearson_and_fisher_interval_by_hand() -> None:
 def test_factor_alpha_and_redundant_factor_pair() -> None:
     framework = framework_with(
         [
-            survey_indicator("a", "q1a", 1),
-            survey_indicator("b", "q1b", 1),
-            survey_indicator("c", "q2a", 2),
+            survey_indicator("a", "q9a", 1),
+            survey_indicator("b", "q9b", 1),
+            survey_indicator("c", "q9c", 2),
         ]
     )
     indicators = indicator_rows(
@@ -81,23 +81,23 @@ def test_factor_alpha_and_redundant_factor_pair() -> None:
     assert pairs[("factor_1", "factor_3")]["note"] is None
 
 
-def test_outcome_association_is_reported_for_the_survey_only_index_too() -> None:
+def _sickness_case(**settings: object) -> tuple[pl.DataFrame, object, list[tuple[str, float]]]:
     framework = framework_with(
         [
-            survey_indicator("a", "q1a", 1),
+            survey_indicator("a", "q9a", 1),
             measure_indicator("sickness", "performance_annual", "sickness_absence_pct", 6, polarity="higher_worse"),
         ],
-        min_peers=3,
-        min_index_coverage=0.0,
+        **{"min_peers": 3, "min_index_coverage": 0.0, **settings},
     )
     survey = [("T1", 5.0), ("T2", 6.0), ("T3", 7.0), ("T4", 9.0)]
-    # synthetic outcome: sickness absence falls exactly linearly with the survey score: 10 - score
-    absence = [(t, "2024/25", "sickness_absence_pct", 10.0 - v, 100.0) for t, v in survey]
     indicators = normalise(
         pl.concat(
             [
                 indicator_rows([(t, 2024, "a", v) for t, v in survey]),
-                indicator_rows([(t, 2024, "sickness", 10.0 - v) for t, v in survey]).with_columns(
+                # the half-weighted outcome indicator is deliberately unrelated to the survey item
+                indicator_rows(
+                    [(t, 2024, "sickness", v) for t, v in zip(("T1", "T2", "T3", "T4"), (6, 4, 7, 5), strict=True)]
+                ).with_columns(
                     orientation=pl.lit(-1, dtype=pl.Int64),
                     source=pl.lit("performance_annual"),
                     value_type=pl.lit("administrative"),
@@ -107,16 +107,61 @@ def test_outcome_association_is_reported_for_the_survey_only_index_too() -> None
         "zscore",
         3,
     )
+    return indicators, framework, survey
+
+
+def test_an_outcome_that_is_also_an_indicator_is_tested_against_the_index_without_it() -> None:
+    indicators, framework, survey = _sickness_case()
+    # synthetic outcome: sickness absence falls exactly linearly with the survey score: 10 - score
+    absence = performance([(t, "2024-25", "sickness_absence_pct", 10.0 - v, 100.0) for t, v in survey])
     rows = {
         (r["subject"], r["subject_b"]): r
-        for r in outcome_associations(indicators, framework, performance(absence)).iter_rows(named=True)
+        for r in outcome_associations(indicators, framework, absence).iter_rows(named=True)
     }
-    survey_only = rows[("survey_only_index", "sickness_absence_pct")]
-    assert survey_only["estimate"] == pytest.approx(-1.0) and survey_only["n"] == 4
-    assert survey_only["expected_sign"] == -1 and survey_only["note"] is None
-    assert "not independent" in rows[("readiness_index", "sickness_absence_pct")]["note"]
-    # no A&E or RTT values: no pairs, no estimate
-    assert rows[("survey_only_index", "ae_4hr_pct_all")]["estimate"] is None
+    # without its own indicator the index is the z-score of a alone, and the outcome is exactly -a: r = -1
+    own = rows[("readiness_index_without_outcome", "sickness_absence_pct")]
+    assert own["estimate"] == pytest.approx(-1.0) and own["n"] == 4 and own["expected_sign"] == -1
+    assert "also indicator sickness of the index" in own["note"]
+    # A&E is no indicator of this index, so the published index is used; there are no A&E values: not estimable
+    ae = rows[("readiness_index", "ae_4hr_pct_all")]
+    assert (ae["estimate"], ae["ci_lo"], ae["n"]) == (None, None, 0)
+    assert ae["note"] == (
+        "not estimable: performance_annual has no ae_4hr_pct_all for financial year 2024-25 with 12 months "
+        "(it holds no financial year)"
+    )
+
+
+def test_an_outcome_year_without_data_or_ranked_trusts_is_not_estimable() -> None:
+    indicators, framework, survey = _sickness_case()
+    later = performance([(t, "2026-27", "sickness_absence_pct", 10.0 - v, 100.0) for t, v in survey])
+    (row,) = (
+        outcome_associations(indicators, framework, later)
+        .filter(pl.col("subject_b") == "sickness_absence_pct")
+        .iter_rows(named=True)
+    )
+    assert row["n"] == 0 and row["estimate"] is None
+    assert row["note"].startswith(
+        "not estimable: performance_annual has no sickness_absence_pct for financial year 2024-25 with 12 months "
+        "(it holds 2026-27)"
+    )
+    part_year = performance([(t, "2024-25", "sickness_absence_pct", 10.0 - v, 100.0) for t, v in survey], 9)
+    (row,) = (
+        outcome_associations(indicators, framework, part_year)
+        .filter(pl.col("subject_b") == "sickness_absence_pct")
+        .iter_rows(named=True)
+    )
+    assert row["n"] == 0 and "(it holds 2024-25)" in row["note"]
+    # coverage 2 of 7 factors = 0.29: below a minimum of 0.5 no trust is ranked
+    indicators, framework, survey = _sickness_case(min_index_coverage=0.5)
+    absence = performance([(t, "2024-25", "sickness_absence_pct", 10.0 - v, 100.0) for t, v in survey])
+    (row,) = (
+        outcome_associations(indicators, framework, absence)
+        .filter(pl.col("subject_b") == "sickness_absence_pct")
+        .iter_rows(named=True)
+    )
+    assert row["n"] == 0 and row["note"].startswith(
+        "not estimable: no trust is ranked in survey year 2024 (index coverage below 0.5)"
+    )
 
 
 def _independent_panel_correlation(path: Path, year: str | None = None) -> tuple[float, int]:
@@ -131,26 +176,67 @@ def _independent_panel_correlation(path: Path, year: str | None = None) -> tuple
     return statistics.correlation(engagement, shmi), len(pairs)
 
 
-def test_engagement_shmi_association_on_the_real_panel(real_data: Path) -> None:
+def _independent_beta(path: Path, last_year: int, weighted: bool) -> tuple[float, int]:
+    """Engagement coefficient of SHMI.Index ~ Engagement.Index + SHMI.before by numpy least squares on rows read
+    with the csv module (weights: Responses x Survey.clinical.proportion)."""
+    columns = ["SHMI.Index", "Engagement.Index", "SHMI.before", "Responses", "Survey.clinical.proportion"]
+    with path.open(newline="") as handle:
+        rows = [
+            [float(row[c]) for c in columns]
+            for row in csv.DictReader(handle)
+            if int(row["Year.Index"]) <= last_year and all(row[c] != "NA" for c in columns)
+        ]
+    data = np.array(rows)
+    root_weight = np.sqrt(data[:, 3] * data[:, 4]) if weighted else np.ones(len(data))
+    design = np.column_stack([np.ones(len(data)), data[:, 1], data[:, 2]]) * root_weight[:, None]
+    beta = np.linalg.lstsq(design, data[:, 0] * root_weight, rcond=None)[0]
+    return float(beta[1]), len(data)
+
+
+def test_the_panel_columns_are_what_the_methodology_says(real_data: Path) -> None:
+    panel = read_engagement_panel(real_data / PANEL)
+    # data.NHS.2012_2019.csv row 2 (first data row), read by hand: Code "R1F", Year.Index 2012, SHMI.before NA,
+    # SHMI.Index 1.0769, Engagement.Index, Responses and Survey.clinical.proportion NA (no survey value that year)
+    assert panel.row(0) == ("R1F", 2012, None, 1.0769, None, None, None)
+    # row 15: R1H 2017, Engagement.Index 3.91333333333333, Responses 6513, Survey.clinical.proportion 0.71. The ST17
+    # extract 2017.NHS-detailed.csv row 4 (R1H) has q2a % Never..Always 3, 9, 30, 37, 21; q2b 1, 5, 21, 37, 35;
+    # q2c 2, 4, 19, 34, 42; q1 'Frequently' 71 and q1.Respondents "6,513". On the 1-5 scale q2a = 3.64,
+    # q2b = 3.97, q2c = 4.13, whose mean is 3.913333: the engagement index is the mean of q2a-q2c (look forward to
+    # work, enthusiastic, time passes quickly), Responses the q1 respondents and the clinical proportion q1's
+    # 'frequent patient contact' share.
+    r1h = panel.filter((pl.col("org_code") == "R1H") & (pl.col("year") == 2017)).row(0, named=True)
+    assert r1h["engagement"] == pytest.approx((3.64 + 3.97 + 4.13) / 3, abs=1e-9)
+    assert (r1h["responses"], r1h["clinical_proportion"], r1h["shmi_before"]) == (6513, 0.71, 0.8821)
+    # rows 363-364 (RGT): SHMI.before of 2018 is the SHMI.Index of 2017, 0.8651
+    rgt = panel.filter(pl.col("org_code") == "RGT").sort("year")
+    assert rgt.filter(pl.col("year") == 2017)["shmi"].item() == rgt.filter(pl.col("year") == 2018)["shmi_before"].item()
+
+
+def test_engagement_shmi_on_the_real_panel_beside_the_published_figure(real_data: Path) -> None:
     path = real_data / PANEL
-    panel = read_engagement_panel(path)
-    # data.NHS.2012_2019.csv row 2 (first data row), read by hand: Code "R1F", Year.Index 2012, SHMI.Index 1.0769,
-    # Engagement.Index NA (Isle of Wight has no survey value that year)
-    assert panel.row(0) == ("R1F", 2012, None, 1.0769)
-    rows = {(r["period"], r["statistic"]): r for r in engagement_shmi(panel, load_framework()).iter_rows(named=True)}
+    rows = {
+        (r["period"], r["statistic"]): r
+        for r in engagement_shmi(read_engagement_panel(path), load_framework()).iter_rows(named=True)
+    }
     pooled = rows[("2012-2019", "pearson_r")]
     expected, n = _independent_panel_correlation(path)
-    assert pooled["estimate"] == pytest.approx(expected, abs=1e-9)
-    assert pooled["n"] == n
+    assert pooled["estimate"] == pytest.approx(expected, abs=1e-9) and pooled["n"] == n
     assert pooled["ci_lo"] < pooled["estimate"] < pooled["ci_hi"]
-    # data-sources.md quotes no published figure, so none is shown; the note says so
-    assert pooled["published_estimate"] is None and "cites no published figure" in pooled["note"]
     year_2019, n_2019 = _independent_panel_correlation(path, "2019")
     assert rows[("2019", "pearson_r")]["estimate"] == pytest.approx(year_2019, abs=1e-9)
     assert rows[("2019", "pearson_r")]["n"] == n_2019
-    slope = rows[("2012-2019", "slope_shmi_per_engagement_point")]
-    assert np.sign(slope["estimate"]) == np.sign(pooled["estimate"])
-    assert slope["ci_lo"] < slope["estimate"] < slope["ci_hi"]
+    # Badgett et al.'s model on the paper's years (2012-2018) with the authors' weights
+    paper = rows[("2012-2018", "beta_given_prior_shmi_weighted")]
+    beta, n_paper = _independent_beta(path, 2018, weighted=True)
+    assert paper["estimate"] == pytest.approx(beta, abs=1e-12) and paper["n"] == n_paper
+    assert paper["ci_lo"] < paper["estimate"] < paper["ci_hi"]
+    # it reproduces the published coefficient, from data/framework/published_evidence.csv with its citation
+    assert paper["published_estimate"] == -0.044 and round(paper["estimate"], 3) == -0.044
+    assert (
+        "PMID 33051836" in paper["published_source"] and "DOI 10.1007/s11606-020-06045-0" in paper["published_source"]
+    )
+    unweighted = rows[("2012-2019", "beta_given_prior_shmi_unweighted")]
+    assert unweighted["estimate"] == pytest.approx(_independent_beta(path, 2019, weighted=False)[0], abs=1e-12)
 
 
 def test_a_broken_panel_names_file_row_and_column(real_data: Path, tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ Each draw perturbs every survey value by its sampling error and every weight (Di
 weights), then recomputes normalisation within group, factor and barrier scores, the index and the ranks:
 - a percentage p from a base of n responses: Binomial(n / design_effect, p) / (n / design_effect);
 - a 0-10 score m from n responses: Normal(m, variance_ratio * m (10 - m) / (n / design_effect)), clipped to 0-10
-  (m (10 - m) bounds the variance of any 0-10 score with mean m; variance_ratio comes from response_scales.csv);
+  (m (10 - m) bounds the variance of any 0-10 score with mean m; variance_ratio of the question's answer scale
+  comes from data/reference/response_scale_variance.csv);
 - administrative measures (A&E, RTT, cancer, sickness absence) are censuses and stay fixed;
 - weights: Dirichlet(concentration x weights normalised within each factor, barrier and the index).
 Missingness, peers and which trusts are ranked do not change between draws. Draws for a survey year come from the
@@ -17,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from assets.index.aggregate import RANK_DECIMALS, to_unit_interval
-from assets.indicators.framework import Framework, Settings
+from assets.indicators.framework import PERFORMANCE_SOURCE, Framework, Settings
 
 CHUNK = 100
 FIXED, PERCENT, SCORE = 0, 1, 2
@@ -65,11 +66,7 @@ def year_arrays(indicators: pl.DataFrame, framework: Framework, survey_year: int
     """Arrays for one survey year of the indicators table (as built by build_indicators)."""
     settings = framework.settings
     # framework order, kept stable: draws are assigned to indicators by position, so a reordering would change them
-    spec = framework.indicators.join(
-        framework.response_scales.select("response_scale", "perturbation", "variance_ratio"),
-        on="response_scale",
-        maintain_order="left",
-    )
+    spec = framework.indicators
     rows = indicators.filter(pl.col("survey_year") == survey_year)
     trusts = rows.select("org_code", "benchmarking_group").unique().sort("benchmarking_group", "org_code")
     org_codes = trusts["org_code"].to_list()
@@ -90,7 +87,7 @@ def year_arrays(indicators: pl.DataFrame, framework: Framework, survey_year: int
     orientation[t, i] = rows["orientation"].to_numpy()
     kind[t, i] = rows["value_type"].replace_strict(KIND_OF_VALUE_TYPE, return_dtype=pl.Int64).to_numpy()
     present[t, i] = rows["norm_score"].is_not_null().to_numpy()
-    surveyed = (spec["perturbation"] == "survey").to_numpy()[None, :]
+    surveyed = (spec["source"] != PERFORMANCE_SOURCE).to_numpy()[None, :]
     kind = np.where(surveyed & (bases > 0), kind, FIXED)
 
     factor_ids = framework.factors["factor_id"].to_list()

@@ -5,8 +5,12 @@ Rules (docs/methodology.md explains why):
 - Staff survey items: one value type per indicator, the first of `value_preference` that has values in every
   survey year the indicator has any; otherwise the first available type per year. Recorded per row.
 - Orientation: +1 when a higher value means more readiness, -1 otherwise (polarity, flipped for an unfavourable %).
-- Performance measures: survey year Y joins financial year Y/Y+1 (shifted by `financial_year_offset`).
-- Only organisations in compared benchmarking groups (the five trust groups) are kept.
+- Staff survey rows whose question is not comparable with its 2024 wording are left out (`non_comparable_items`).
+- Performance measures: survey year Y (fieldwork September-December Y) joins the financial year starting in April
+  of Y (`performance_annual.financial_year_start` = Y + `financial_year_offset`, e.g. survey 2024 with 2024-25), and
+  only values resting on at least `min_months_covered` months.
+- Only trusts are compared: organisations whose benchmarking group is a trust group (`survey_organisations.is_trust`,
+  from data/reference/benchmarking_groups.csv); ICBs, CSUs, CCGs and social enterprises are left out.
 """
 
 import polars as pl
@@ -38,32 +42,20 @@ INDICATOR_COLUMNS = [
 ]
 
 
-def financial_year(survey_year: int, offset: int = 0) -> str:
-    """Survey year Y (fieldwork September-December Y) -> financial year 'Y/YY+1', e.g. 2024 -> '2024/25'."""
-    start = survey_year + offset
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def financial_year_expr(survey_year: pl.Expr, offset: int = 0) -> pl.Expr:
-    start = survey_year + offset
-    return pl.format("{}/{}", start.cast(pl.String), ((start + 1) % 100).cast(pl.String).str.zfill(2))
-
-
-def compared_organisations(survey_organisations: pl.DataFrame, framework: Framework) -> pl.DataFrame:
-    """(org_code, survey_year, benchmarking_group) for organisations in compared groups; unknown groups are errors."""
-    known = set(framework.benchmarking_groups["benchmarking_group"].to_list())
-    unknown = survey_organisations.with_row_index("row", offset=1).filter(
-        ~pl.col("benchmarking_group").is_in(list(known))
-    )
-    if unknown.height:
-        first = unknown.row(0, named=True)
+def compared_organisations(survey_organisations: pl.DataFrame) -> pl.DataFrame:
+    """(org_code, survey_year, benchmarking_group) of the trusts; an organisation whose group is not classified
+    (is_trust null) is an error naming its row."""
+    unclassified = survey_organisations.with_row_index("row", offset=1).filter(pl.col("is_trust").is_null())
+    if unclassified.height:
+        first = unclassified.row(0, named=True)
         raise InputDataError(
-            f"benchmarking group {first['benchmarking_group']!r} is not in data/framework/benchmarking_groups.csv",
+            f"benchmarking group {first['benchmarking_group']!r} of {first['org_code']} is not classified as trust or "
+            "not (data/reference/benchmarking_groups.csv)",
             file="survey_organisations",
             row=first["row"],
-            column="benchmarking_group",
+            column="is_trust",
         )
-    return survey_organisations.filter(pl.col("benchmarking_group").is_in(framework.compared_groups())).select(
+    return survey_organisations.filter(pl.col("is_trust")).select(
         "org_code", pl.col("survey_year").cast(pl.Int64), "benchmarking_group"
     )
 
@@ -72,6 +64,8 @@ def _survey_values(framework: Framework, staff_survey_items: pl.DataFrame, orgs:
     preference = framework.settings.value_preference
     rank = {value_type: position for position, value_type in enumerate(preference)}
     items = framework.indicators.filter(pl.col("source") == SURVEY_SOURCE).select("indicator_id", "question_id")
+    if framework.settings.non_comparable_items == "exclude":
+        staff_survey_items = staff_survey_items.filter(pl.col("comparable_with_2024").fill_null(True))
     long = (
         staff_survey_items.with_columns(pl.col("survey_year").cast(pl.Int64))
         .join(orgs.select("org_code", "survey_year"), on=["org_code", "survey_year"])
@@ -130,12 +124,10 @@ def _people_promise_values(framework: Framework, scores: pl.DataFrame, orgs: pl.
 
 def _performance_values(framework: Framework, performance: pl.DataFrame, orgs: pl.DataFrame) -> pl.DataFrame:
     measures = framework.indicators.filter(pl.col("source") == PERFORMANCE_SOURCE).select("indicator_id", "measure")
-    offset = framework.settings.financial_year_offset
     return (
-        orgs.select("org_code", "survey_year", financial_year=financial_year_expr(pl.col("survey_year"), offset))
-        .join(performance, on=["org_code", "financial_year"])
+        orgs.select("org_code", "survey_year")
+        .join(financial_years(performance, framework), on=["org_code", "survey_year"])
         .join(measures, on="measure")
-        .filter(pl.col("value").is_not_null())
         .select(
             *KEYS,
             raw_value=pl.col("value").cast(pl.Float64),
@@ -145,6 +137,15 @@ def _performance_values(framework: Framework, performance: pl.DataFrame, orgs: p
             period=pl.col("financial_year"),
         )
     )
+
+
+def financial_years(performance_annual: pl.DataFrame, framework: Framework) -> pl.DataFrame:
+    """performance_annual rows usable for the index, keyed by the survey year they join (financial year starting in
+    April of survey_year + financial_year_offset), full enough (months_covered >= min_months_covered)."""
+    settings = framework.settings
+    return performance_annual.filter(
+        pl.col("value").is_not_null() & (pl.col("months_covered") >= settings.min_months_covered)
+    ).with_columns(survey_year=(pl.col("financial_year_start") - settings.financial_year_offset).cast(pl.Int64))
 
 
 def normalise(indicators: pl.DataFrame, method: str, min_peers: int) -> pl.DataFrame:
@@ -180,7 +181,7 @@ def build_indicators(
     survey_organisations: pl.DataFrame,
 ) -> pl.DataFrame:
     """The long indicators table (columns INDICATOR_COLUMNS), one row per trust, survey year and indicator with data."""
-    orgs = compared_organisations(survey_organisations, framework)
+    orgs = compared_organisations(survey_organisations)
     values = pl.concat(
         [
             _survey_values(framework, staff_survey_items, orgs),

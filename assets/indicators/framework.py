@@ -1,8 +1,10 @@
 """The declarative change-readiness framework: data/framework/*.csv, loaded, typed and validated.
 
 Every analytical choice (which question measures which factor, polarity, weights, the support-type rule,
-normalisation, aggregation, coverage minimum, Monte Carlo settings) lives in those files with a rationale;
-the code only knows the three input tables and how to check the files against each other.
+normalisation, aggregation, coverage minimum, Monte Carlo settings) lives in those files with a rationale.
+Facts about the sources are read from data/reference/, never repeated in the framework: the question catalogue
+(question ids, answer scales), response_scale_variance.csv (sampling error per answer scale),
+performance_measures.csv and people_promise_measures.csv (the measures and their units).
 Problems raise InputDataError naming the file, the row as a spreadsheet shows it (header = row 1) and the field.
 """
 
@@ -15,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.errors import InputDataError
-from pipeline.settings import FRAMEWORK_DIR
+from pipeline.settings import FRAMEWORK_DIR, REFERENCE_DIR
 
 SOURCES = ("staff_survey_items", "people_promise_scores", "performance_annual")
 SURVEY_SOURCE, PEOPLE_PROMISE_SOURCE, PERFORMANCE_SOURCE = SOURCES
@@ -37,9 +39,12 @@ INDICATOR_COLUMNS = (
     "barrier",
     "polarity",
     "weight",
-    "response_scale",
     "rationale",
 )
+NON_COMPARABLE_CHOICES = ("exclude", "include")
+# official People Promise and theme scores are not answers on a scale; their sampling error has its own row
+PEOPLE_PROMISE_SCALE = "people_promise_score"
+ADMINISTRATIVE_SCALE = "administrative"
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class Settings:
     design_effect: float
     value_preference: tuple[str, ...]
     financial_year_offset: int
+    min_months_covered: int
+    non_comparable_items: str
     redundancy_threshold: float
     validity_interval_level: float
     bootstrap_draws: int
@@ -70,15 +77,19 @@ class Settings:
 
 @dataclass(frozen=True)
 class Framework:
-    """The framework files, typed. `indicators` has one row per indicator with its factor, barrier and weight."""
+    """The framework files, typed, with the reference data they are checked against.
+
+    `indicators` has one row per indicator with its factor, barrier, weight and (from the reference data) its
+    answer scale and sampling variance ratio; `questions` is the question catalogue, `measures` the performance and
+    People Promise measures with their units, `scale_variance` the variance ratio of each answer scale."""
 
     indicators: pl.DataFrame
     factors: pl.DataFrame
     barriers: pl.DataFrame
     support_types: pl.DataFrame
-    response_scales: pl.DataFrame
+    questions: pl.DataFrame
     measures: pl.DataFrame
-    benchmarking_groups: pl.DataFrame
+    scale_variance: pl.DataFrame
     outcomes: pl.DataFrame
     published_evidence: pl.DataFrame
     settings: Settings
@@ -88,9 +99,6 @@ class Framework:
 
     def with_indicators(self, indicators: pl.DataFrame) -> "Framework":
         return dataclasses.replace(self, indicators=indicators)
-
-    def compared_groups(self) -> list[str]:
-        return self.benchmarking_groups.filter(pl.col("compared"))["benchmarking_group"].to_list()
 
 
 def _fail(problem: str, file: str, index: int | None = None, column: str | None = None) -> InputDataError:
@@ -203,6 +211,7 @@ def parse_settings(raw: pl.DataFrame, file: str = "method_settings.csv") -> Sett
 
     normalisation, normalisation_alternatives = choice("normalisation", NORMALISATIONS)
     aggregation, aggregation_alternatives = choice("aggregation", AGGREGATIONS)
+    non_comparable_items, _ = choice("non_comparable_items", NON_COMPARABLE_CHOICES)
     preference = tuple(text("value_preference").split("|"))
     if not preference or set(preference) - set(SURVEY_VALUE_TYPES) or len(set(preference)) != len(preference):
         index = rows["value_preference"][0]
@@ -222,6 +231,8 @@ def parse_settings(raw: pl.DataFrame, file: str = "method_settings.csv") -> Sett
         design_effect=number("design_effect", 1, 100),
         value_preference=preference,
         financial_year_offset=int(number("financial_year_offset", -5, 5, integer=True)),
+        min_months_covered=int(number("min_months_covered", 1, 12, integer=True)),
+        non_comparable_items=non_comparable_items,
         redundancy_threshold=number("redundancy_threshold", 0, 1),
         validity_interval_level=number("validity_interval_level", 0.5, 0.999),
         bootstrap_draws=int(number("bootstrap_draws", 100, 1_000_000, integer=True)),
@@ -232,11 +243,14 @@ def parse_indicators(
     raw: pl.DataFrame,
     factors: pl.DataFrame,
     barriers: pl.DataFrame,
-    response_scales: pl.DataFrame,
+    questions: pl.DataFrame,
     measures: pl.DataFrame,
+    scale_variance: pl.DataFrame,
     file: str = "indicators.csv",
 ) -> pl.DataFrame:
-    """Type and check the indicator rows; the checks that need data (catalogue, years) are in validate_framework."""
+    """Type and check the indicator rows against the factors, barriers and the reference data; add each
+    indicator's answer scale and sampling variance ratio. The check that needs the data (an indicator no year
+    provides) is validate_framework."""
     for column in INDICATOR_COLUMNS:
         if column not in raw.columns:
             raise InputDataError("required column is missing from the header", file=file, row=1, column=column)
@@ -245,9 +259,10 @@ def parse_indicators(
     _unique(raw, "indicator_id", file)
     known_barriers = set(barriers["barrier"].to_list())
     known_factors = set(factors["factor_id"].to_list())
-    scales = {row["response_scale"]: row["perturbation"] for row in response_scales.iter_rows(named=True)}
+    scale_of = {row["question_id"]: row for row in questions.iter_rows(named=True)}
+    ratio_of = dict(scale_variance.select("scale_id", "variance_ratio").iter_rows())
     units = {(row["source"], row["measure"]): row["unit"] for row in measures.iter_rows(named=True)}
-    factor_ids, weights = [], []
+    factor_ids, weights, scales, ratios = [], [], [], []
     for index, row in enumerate(raw.iter_rows(named=True)):
         if not re.fullmatch(INDICATOR_ID_PATTERN, row["indicator_id"]):
             raise _fail(
@@ -269,6 +284,29 @@ def parse_indicators(
                 )
             if not _blank(row["measure"]):
                 raise _fail("a staff survey item takes a question_id, not a measure", file, index, "measure")
+            if question not in scale_of:
+                raise _fail(
+                    f"question id {question} is not in the question catalogue (data/reference/question_catalogue.csv)",
+                    file,
+                    index,
+                    "question_id",
+                )
+            if not scale_of[question]["scored"]:
+                raise _fail(
+                    f"question {question} is not scored (question_catalogue.csv): it has no favourable answer",
+                    file,
+                    index,
+                    "question_id",
+                )
+            scale = scale_of[question]["response_scale"]
+            if scale not in ratio_of:
+                raise _fail(
+                    f"answer scale {scale} of {question} has no variance_ratio in "
+                    "data/reference/response_scale_variance.csv",
+                    file,
+                    index,
+                    "question_id",
+                )
         else:
             if not _blank(row["question_id"]):
                 raise _fail(f"{source} takes a measure, not a question_id", file, index, "question_id")
@@ -282,6 +320,7 @@ def parse_indicators(
                     index,
                     "measure",
                 )
+            scale = ADMINISTRATIVE_SCALE if source == PERFORMANCE_SOURCE else PEOPLE_PROMISE_SCALE
         factor = _number(row["factor_id"], file, index, "factor_id") if not _blank(row["factor_id"]) else None
         if factor is None:
             raise _fail("factor_id is missing", file, index, "factor_id")
@@ -298,31 +337,54 @@ def parse_indicators(
         weight = _number(row["weight"], file, index, "weight")
         if weight <= 0:
             raise _fail(f"weight must be positive, got {row['weight']}", file, index, "weight")
-        scale = row["response_scale"]
-        if scale not in scales:
-            raise _fail(f"unknown response_scale {scale!r}", file, index, "response_scale")
-        if (scales[scale] == "none") != (source == PERFORMANCE_SOURCE):
-            raise _fail(
-                f"response_scale {scale} does not fit source {source}: sampling error applies to survey sources only",
-                file,
-                index,
-                "response_scale",
-            )
         if _blank(row["rationale"]):
             raise _fail("rationale is missing", file, index, "rationale")
         factor_ids.append(int(factor))
         weights.append(weight)
+        scales.append(scale)
+        # administrative measures count every patient or staff member: a census has no sampling error
+        ratios.append(0.0 if source == PERFORMANCE_SOURCE else ratio_of[scale])
     return raw.select(INDICATOR_COLUMNS).with_columns(
         pl.col("question_id", "measure", "barrier").replace("", None),
         factor_id=pl.Series(factor_ids, dtype=pl.Int64),
         weight=pl.Series(weights, dtype=pl.Float64),
         orientation=pl.col("polarity").replace_strict(POLARITY_SIGN, return_dtype=pl.Int64),
-        key=pl.coalesce("question_id", "measure"),
+        key=pl.coalesce(pl.col("question_id").replace("", None), pl.col("measure").replace("", None)),
+        response_scale=pl.Series(scales, dtype=pl.String),
+        variance_ratio=pl.Series(ratios, dtype=pl.Float64),
     )
 
 
-def load_framework(directory: Path = FRAMEWORK_DIR) -> Framework:
-    """Read and check every framework file; raises InputDataError at the first problem."""
+def reference_tables(reference_dir: Path = REFERENCE_DIR) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(questions, measures, scale_variance) from data/reference/, the source facts the framework is checked against."""
+    questions = _read(reference_dir, "question_catalogue.csv", ("question_id", "question_text", "response_scale"))
+    questions = questions.select(
+        pl.col("question_id").str.to_lowercase(), "question_text", "response_scale", scored=pl.col("scored") == "true"
+    )
+    performance = _read(reference_dir, "performance_measures.csv", ("measure", "label", "unit"))
+    people_promise = _read(reference_dir, "people_promise_measures.csv", ("measure_id", "measure_name"))
+    measures = pl.concat(
+        [
+            performance.select(source=pl.lit(PERFORMANCE_SOURCE), measure="measure", label="label", unit="unit"),
+            people_promise.select(
+                source=pl.lit(PEOPLE_PROMISE_SOURCE),
+                measure="measure_id",
+                label="measure_name",
+                unit=pl.lit("score_0_10"),
+            ),
+        ]
+    )
+    file = "response_scale_variance.csv"
+    variance = _read(reference_dir, file, ("scale_id", "variance_ratio", "source"))
+    _unique(variance, "scale_id", file)
+    for index, value in enumerate(variance["variance_ratio"].to_list()):
+        if not 0 < _number(value, file, index, "variance_ratio") <= 1:
+            raise _fail("variance_ratio must be above 0 and at most 1 (the Bhatia-Davis bound)", file, index)
+    return questions, measures, variance.with_columns(pl.col("variance_ratio").cast(pl.Float64))
+
+
+def load_framework(directory: Path = FRAMEWORK_DIR, reference_dir: Path = REFERENCE_DIR) -> Framework:
+    """Read and check every framework file against the reference data; raises InputDataError at the first problem."""
     support_types = _read(directory, "support_types.csv", ("support_type", "support_name", "rationale"))
     _unique(support_types, "support_type", "support_types.csv")
     factors = parse_factors(
@@ -331,44 +393,73 @@ def load_framework(directory: Path = FRAMEWORK_DIR) -> Framework:
     barriers = parse_barriers(
         _read(directory, "barriers.csv", ("barrier", "barrier_name", "definition", "support_type")), support_types
     )
-    response_scales = _read(directory, "response_scales.csv", ("response_scale", "perturbation", "variance_ratio"))
-    _unique(response_scales, "response_scale", "response_scales.csv")
-    for index, row in enumerate(response_scales.iter_rows(named=True)):
-        if row["perturbation"] not in ("survey", "none"):
-            raise _fail("perturbation must be 'survey' or 'none'", "response_scales.csv", index, "perturbation")
-        if _number(row["variance_ratio"], "response_scales.csv", index, "variance_ratio") < 0:
-            raise _fail("variance_ratio must not be negative", "response_scales.csv", index, "variance_ratio")
-    measures = _read(directory, "measures.csv", ("source", "measure", "unit", "description"))
-    groups = _read(directory, "benchmarking_groups.csv", ("benchmarking_group", "compared", "rationale"))
-    _unique(groups, "benchmarking_group", "benchmarking_groups.csv")
-    for index, value in enumerate(groups["compared"].to_list()):
-        if value not in ("true", "false"):
-            raise _fail("compared must be true or false", "benchmarking_groups.csv", index, "compared")
+    questions, measures, scale_variance = reference_tables(reference_dir)
+    performance_measures = set(measures.filter(pl.col("source") == PERFORMANCE_SOURCE)["measure"].to_list())
     outcomes = _read(directory, "outcomes.csv", ("measure", "expected_sign", "rationale"))
     for index, row in enumerate(outcomes.iter_rows(named=True)):
         if row["expected_sign"] not in ("1", "-1"):
             raise _fail("expected_sign must be 1 or -1", "outcomes.csv", index, "expected_sign")
-        if ("performance_annual", row["measure"]) not in set(measures.select("source", "measure").iter_rows()):
-            raise _fail(f"unknown measure {row['measure']!r}", "outcomes.csv", index, "measure")
-    evidence = _read(directory, "published_evidence.csv", ("check", "statistic", "published_estimate", "note"))
+        if row["measure"] not in performance_measures:
+            raise _fail(
+                f"unknown measure {row['measure']!r} (not in data/reference/performance_measures.csv)",
+                "outcomes.csv",
+                index,
+                "measure",
+            )
     indicators = parse_indicators(
-        _read(directory, "indicators.csv", INDICATOR_COLUMNS), factors, barriers, response_scales, measures
+        _read(directory, "indicators.csv", INDICATOR_COLUMNS), factors, barriers, questions, measures, scale_variance
     )
     return Framework(
         indicators=indicators,
         factors=factors,
         barriers=barriers,
         support_types=support_types,
-        response_scales=response_scales.with_columns(pl.col("variance_ratio").cast(pl.Float64)),
+        questions=questions,
         measures=measures,
-        benchmarking_groups=groups.with_columns(compared=pl.col("compared") == "true"),
+        scale_variance=scale_variance,
         outcomes=outcomes.with_columns(pl.col("expected_sign").cast(pl.Int64)),
-        published_evidence=evidence.with_columns(
-            pl.col("published_estimate", "ci_lo", "ci_hi").replace("", None).cast(pl.Float64)
+        published_evidence=parse_published_evidence(
+            _read(directory, "published_evidence.csv", EVIDENCE_COLUMNS), "published_evidence.csv"
         ),
         settings=parse_settings(
             _read(directory, "method_settings.csv", ("setting", "value", "alternatives", "rationale"))
         ),
+    )
+
+
+EVIDENCE_COLUMNS = (
+    "validity_check",
+    "statistic",
+    "period",
+    "weights",
+    "published_estimate",
+    "published_p",
+    "source",
+    "note",
+)
+PANEL_WEIGHTS = ("none", "clinical_respondents")
+
+
+def parse_published_evidence(raw: pl.DataFrame, file: str) -> pl.DataFrame:
+    """One row per estimate to reproduce on the engagement panel: its years (YYYY-YYYY), its regression weights
+    and, where the source states one, the published figure and its citation."""
+    for index, row in enumerate(raw.iter_rows(named=True)):
+        if not re.fullmatch(r"\d{4}-\d{4}", row["period"] or ""):
+            raise _fail(f"period {row['period']!r} must be a span of years such as 2012-2018", file, index, "period")
+        if row["weights"] not in PANEL_WEIGHTS:
+            raise _fail(f"weights {row['weights']!r} is not one of {list(PANEL_WEIGHTS)}", file, index, "weights")
+        if not _blank(row["published_estimate"]) and _blank(row["source"]):
+            raise _fail("a published estimate needs its citation in source", file, index, "source")
+        for column in ("published_estimate", "published_p"):
+            if not _blank(row[column]):
+                _number(row[column], file, index, column)
+    if raw.select("validity_check", "statistic", "period").is_duplicated().any():
+        raise _fail("duplicate (validity_check, statistic, period)", file)
+    return raw.with_columns(
+        pl.col("published_estimate", "published_p").replace("", None).cast(pl.Float64),
+        pl.col("source", "note").replace("", None),
+        year_from=pl.col("period").str.slice(0, 4).cast(pl.Int64),
+        year_to=pl.col("period").str.slice(5, 4).cast(pl.Int64),
     )
 
 
@@ -394,38 +485,35 @@ def available_keys(
     ).unique()
 
 
-def validate_framework(framework: Framework, catalogue: pl.DataFrame, available: pl.DataFrame | None = None) -> None:
-    """Reject an indicator whose question is not in the question catalogue, or (given `available` from
-    available_keys) one that no year of data provides. Structural problems were caught by load_framework."""
+def validate_framework(framework: Framework, available: pl.DataFrame) -> list[str]:
+    """Reject an indicator that no year of data provides (raises InputDataError naming its row and field).
+
+    Judged per source against the data this build holds: when a source table is empty (e.g. a web run in which no
+    performance month could be downloaded yet) its indicators cannot be judged, and are returned as warnings."""
     file = "indicators.csv"
-    if "question_id" not in catalogue.columns:
-        raise InputDataError("the question catalogue has no question_id column", file="question_catalogue.csv", row=1)
-    questions = set(catalogue["question_id"].str.to_lowercase().to_list())
-    provided = set() if available is None else set(available.select("source", "key").iter_rows())
+    provided = set(available.select("source", "key").iter_rows())
+    sources_with_data = set(available["source"].to_list())
+    warnings = []
     for index, row in enumerate(framework.indicators.iter_rows(named=True)):
-        if row["source"] == SURVEY_SOURCE and row["question_id"] not in questions:
-            raise _fail(
-                f"question id {row['question_id']} is not in the question catalogue", file, index, "question_id"
-            )
-        if available is not None and (row["source"], row["key"]) not in provided:
-            column = "question_id" if row["source"] == SURVEY_SOURCE else "measure"
-            raise _fail(
-                f"no year of data provides {row['key']} in {row['source']} (indicator {row['indicator_id']})",
-                file,
-                index,
-                column,
-            )
+        if (row["source"], row["key"]) in provided:
+            continue
+        if row["source"] not in sources_with_data:
+            warnings.append(f"{row['indicator_id']}: {row['source']} holds no data in this build")
+            continue
+        column = "question_id" if row["source"] == SURVEY_SOURCE else "measure"
+        raise _fail(
+            f"no year of data provides {row['key']} in {row['source']} (indicator {row['indicator_id']})",
+            file,
+            index,
+            column,
+        )
+    return warnings
 
 
-def indicator_catalogue(
-    framework: Framework, catalogue: pl.DataFrame, available: pl.DataFrame | None = None
-) -> pl.DataFrame:
-    """The published indicator_catalogue: the framework rows with factor and question text and the years with data."""
-    text = (
-        catalogue.select(question_id=pl.col("question_id").str.to_lowercase(), question_text=pl.col("question_text"))
-        if "question_text" in catalogue.columns
-        else pl.DataFrame(schema={"question_id": pl.String, "question_text": pl.String})
-    )
+def indicator_catalogue(framework: Framework, available: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The published indicator_catalogue: the framework rows with factor and question text and the periods with
+    data."""
+    text = framework.questions.select("question_id", "question_text")
     years = (
         available.group_by("source", "key").agg(periods_available=pl.col("period").sort().str.join(", "))
         if available is not None
@@ -448,6 +536,7 @@ def indicator_catalogue(
             "label",
             "factor_name",
             "response_scale",
+            "variance_ratio",
             "question_text",
             "periods_available",
         )

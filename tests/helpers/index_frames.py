@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from assets.indicators.framework import INDICATOR_COLUMNS, Framework, load_framework, parse_indicators
+from pipeline.reference import read_reference
 
 ACUTE = "Acute and Acute & Community Trusts"
 AMBULANCE = "Ambulance Trusts"
@@ -22,8 +23,8 @@ def survey_indicator(
     barrier: str | None = None,
     weight: float = 1.0,
     polarity: str = "higher_better",
-    scale: str = "five_point",
 ) -> dict[str, str | None]:
+    """A survey indicator row; `question_id` must be a real question of data/reference/question_catalogue.csv."""
     return {
         "indicator_id": indicator_id,
         "label": indicator_id,
@@ -34,7 +35,6 @@ def survey_indicator(
         "barrier": barrier,
         "polarity": polarity,
         "weight": str(weight),
-        "response_scale": scale,
         "rationale": "synthetic test indicator",
     }
 
@@ -50,24 +50,28 @@ def measure_indicator(
     polarity: str = "higher_better",
 ) -> dict[str, str | None]:
     row = survey_indicator(indicator_id, "", factor_id, barrier=barrier, weight=weight, polarity=polarity)
-    scale = "administrative" if source == "performance_annual" else "composite"
-    return {**row, "source": source, "question_id": None, "measure": measure, "response_scale": scale}
+    return {**row, "source": source, "question_id": None, "measure": measure}
 
 
 def framework_with(rows: Iterable[dict[str, str | None]], **settings: object) -> Framework:
-    """The real factors, barriers, scales and settings with a hand-made set of indicators."""
+    """The real factors, barriers, reference data and settings with a hand-made set of indicators."""
     real = load_framework()
     raw = pl.DataFrame(list(rows), schema={c: pl.String for c in INDICATOR_COLUMNS})
-    indicators = parse_indicators(raw, real.factors, real.barriers, real.response_scales, real.measures)
+    indicators = parse_indicators(raw, real.factors, real.barriers, real.questions, real.measures, real.scale_variance)
     return real.with_indicators(indicators).with_settings(**settings)
 
 
 def organisations(rows: Iterable[tuple[str, int, str]]) -> pl.DataFrame:
+    """survey_organisations rows (org_code, survey_year, benchmarking_group); is_trust as the real
+    data/reference/benchmarking_groups.csv classifies the group (null for a group it does not know)."""
+    trust_groups = read_reference("benchmarking_groups").select(
+        "benchmarking_group", is_trust=pl.col("is_trust") == "true"
+    )
     return pl.DataFrame(
         list(rows),
         schema={"org_code": pl.String, "survey_year": pl.Int64, "benchmarking_group": pl.String},
         orient="row",
-    )
+    ).join(trust_groups, on="benchmarking_group", how="left", maintain_order="left")
 
 
 def survey_items(rows: Iterable[tuple]) -> pl.DataFrame:
@@ -84,7 +88,7 @@ def survey_items(rows: Iterable[tuple]) -> pl.DataFrame:
             "base": pl.Float64,
         },
         orient="row",
-    ).with_columns(value_source=pl.lit("synthetic test row"))
+    ).with_columns(value_source=pl.lit("synthetic test row"), comparable_with_2024=pl.lit(True))
 
 
 def people_promise(rows: Iterable[tuple] = ()) -> pl.DataFrame:
@@ -102,8 +106,9 @@ def people_promise(rows: Iterable[tuple] = ()) -> pl.DataFrame:
     ).with_columns(measure_name=pl.col("measure_id"))
 
 
-def performance(rows: Iterable[tuple] = ()) -> pl.DataFrame:
-    """Rows of (org_code, financial_year, measure, value, denominator)."""
+def performance(rows: Iterable[tuple] = (), months_covered: int = 12) -> pl.DataFrame:
+    """Rows of (org_code, financial_year, measure, value, denominator); financial_year as in performance_annual
+    ('2024-25'), with its financial_year_start and the months it rests on."""
     return pl.DataFrame(
         list(rows),
         schema={
@@ -114,7 +119,11 @@ def performance(rows: Iterable[tuple] = ()) -> pl.DataFrame:
             "denominator": pl.Float64,
         },
         orient="row",
-    ).with_columns(numerator=pl.col("value") * pl.col("denominator") / 100)
+    ).with_columns(
+        numerator=pl.col("value") * pl.col("denominator") / 100,
+        financial_year_start=pl.col("financial_year").str.slice(0, 4).cast(pl.Int64),
+        months_covered=pl.lit(months_covered, dtype=pl.Int64),
+    )
 
 
 def indicator_rows(rows: Iterable[tuple], group: str = ACUTE) -> pl.DataFrame:

@@ -1,0 +1,52 @@
+"""The GX check factory: partition-scoped validation, failing rows named, and passes reused only for identical rows."""
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from assets.staged.ods.assets import ods_trusts_expectations
+from assets.staged.ods.etr import parse_etr
+from pipeline.reference import read_reference
+from pipeline.warehouse import WarehouseResource, replace_table, transaction
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, snapshot_dir: Path) -> WarehouseResource:
+    resource = WarehouseResource(database=str(tmp_path / "w.duckdb"))
+    frame = parse_etr(snapshot_dir / "ods" / "2026" / "etr.csv", read_reference("nhs_regions")).with_columns(
+        ods_vintage=pl.lit("2026"), source_file=pl.lit("etr.csv")
+    )
+    with resource.get_connection() as con, transaction(con):
+        replace_table(con, "ods_trusts", frame)
+    return resource
+
+
+def _evaluate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    context = dg.build_asset_check_context(resources={"warehouse": warehouse})
+    return ods_trusts_expectations(context)
+
+
+def test_a_pass_is_reused_only_while_the_rows_are_unchanged(warehouse: WarehouseResource) -> None:
+    first = _evaluate(warehouse)
+    assert first.passed and first.metadata["rows_validated"].value == 274
+    again = _evaluate(warehouse)
+    assert again.passed and again.metadata["reused_earlier_result"].value is True
+    assert "rows unchanged since they passed" in again.description
+
+    with warehouse.get_connection() as con:  # one changed row: validated afresh
+        con.execute("UPDATE ods_trusts SET postcode = 'X' WHERE org_code = 'RBN'")
+    changed = _evaluate(warehouse)
+    assert changed.passed and "reused_earlier_result" not in changed.metadata
+
+
+def test_a_failure_names_the_rows_and_is_never_reused(warehouse: WarehouseResource) -> None:
+    with warehouse.get_connection() as con:
+        con.execute("UPDATE ods_trusts SET region_code = 'Y99' WHERE org_code = 'RBN'")
+    for _ in range(2):
+        result = _evaluate(warehouse)
+        assert not result.passed
+        assert "expect_column_values_to_be_in_set on column 'region_code': 1 unexpected value(s)" in result.description
+        assert "org_code=RBN" in result.description
+        assert "reused_earlier_result" not in result.metadata
