@@ -1,9 +1,10 @@
 """A representative part of the bad-input corpus through the real pipeline, on a private snapshot of real files.
 
 A broken file fails its own partition (or the reference layer) with the file, row and column named, and leaves
-every staged and downstream warehouse table, the published DuckDB file and its Parquet copies exactly as they were
-(`raw_<dataset>` records which file was fetched, so it alone names the broken one). A file the parser reads
-correctly (a byte-order mark, thousands separators) rebuilds its month to the same rows; only build_info changes,
+every staged and downstream warehouse table, the published DuckDB file, its Parquet copies and the download cache
+exactly as they were (`raw_<dataset>` records which file was fetched last, so its row for the broken file alone
+changes). A file the parser reads
+correctly (a byte-order mark and Windows line endings) rebuilds its month to the same rows; only build_info changes,
 recording the new file's checksum as a replacement.
 """
 
@@ -21,6 +22,7 @@ from tests.helpers.operations import (
     published_state,
     run_quietly,
     small_snapshot_rows,
+    tree_listing,
     warehouse_tables,
 )
 from tests.helpers.performance import definitions_on, private_snapshot
@@ -29,22 +31,21 @@ BY_ID = {c.id: c for c in CASES}
 # case → (dataset, product, period) of the file it replaces, and the error the run must stop with
 FAILING = {
     "ods-duplicated-row": ("ods", "etr", "2026", "file 'etr.csv', row 275, column 'Organisation Code (column 1)'"),
-    "extract-renamed-column": (
+    "workbook-percent-fractions": (
         "staff_survey",
-        "trust_extract",
-        "2023",
-        "column 'Burnout_rate': column not in the extract layout",
+        "organisational_workbook",
+        "2024",
+        "sheet 'HEALTH WELLBEING SAFETY Q12', row 84, column 'M': the options of q12b sum to 1, not 100",
     ),
+    "rtt-zip-bomb": ("rtt", "full_extract_zip", "2026-04-01", "(more than 1000x): a zip bomb, refused"),
     "ae-truncated-mid-row": ("ae", "monthly_csv", "2024-06-01", "row 150: the last line has"),
-    "ae-html-as-csv": ("ae", "monthly_csv", "2024-06-01", "is an HTML/XML page, not a CSV file"),
     "sickness-zero-byte": ("sickness", "monthly_csv", "2024-04-01", "the file is empty (0 bytes)"),
     "cancer-wrong-month": ("cancer", "provider_workbook", "2025-04-01", "row 2, column 'A': title block gives March"),
 }
 READ_CORRECTLY = {
     "ae-bom-crlf": ("ae", "monthly_csv", "2024-06-01"),
-    "sickness-thousands-separators": ("sickness", "monthly_csv", "2024-04-01"),
 }
-JOBS = {"staff_survey": "staff_survey_job", "ae": "ae_job", "sickness": "sickness_job", "cancer": "cancer_job"}
+JOBS = {d: f"{d}_job" for d in ("staff_survey", "ae", "rtt", "sickness", "cancer")}
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +78,17 @@ def _restore(built: dict) -> None:
     assert run_quietly(definitions, plan_full_build(definitions)).ok
 
 
+def _fetched_other_files(warehouse: Path, dataset: str, broken: tuple[str, str]) -> dict[str, pl.DataFrame]:
+    """The dataset's raw_<dataset> rows of every file but the broken one (whose row records that it was fetched)."""
+    return {
+        name: frame.filter(
+            pl.struct("product", "period") != pl.struct(product=pl.lit(broken[0]), period=pl.lit(broken[1]))
+        )
+        for name, frame in warehouse_tables(warehouse).items()
+        if name == f"raw_{dataset}"
+    }
+
+
 def _build_info(published: Path) -> pl.DataFrame:
     """build_info without the columns that change on every build."""
     con = duckdb.connect(str(published / "nhs_change_readiness.duckdb"), read_only=True)
@@ -91,14 +103,20 @@ def test_a_broken_file_fails_its_partition_and_changes_nothing(built: dict, case
     dataset, product, period, expected = FAILING[case_id]
     warehouse, published = built["out"] / "work" / "warehouse.duckdb", built["out"] / "published"
     tables_before, state_before = warehouse_tables(warehouse, ("raw_",)), published_state(published)
+    fetched_before, cache_before = (
+        _fetched_other_files(warehouse, dataset, (product, period)),
+        tree_listing(built["out"] / "raw"),
+    )
     outcome, _ = _run_with(built, BY_ID[case_id], (dataset, product, period))
     assert not outcome.ok
     planned, reason = outcome.failed
     assert planned.partition_key == (None if dataset == "ods" else period)
-    assert "InputDataError: file '" in reason and expected in reason, reason
+    assert reason.startswith(("InputDataError: file '", "UnsafeArchiveError: file '")) and expected in reason, reason
     assert changed_tables(tables_before, warehouse_tables(warehouse, ("raw_",))) == []
     assert published_state(published) == state_before
     assert not list(published.glob(".*.tmp-*")) and not list(published.glob("*.tmp-*"))
+    assert changed_tables(fetched_before, _fetched_other_files(warehouse, dataset, (product, period))) == []
+    assert tree_listing(built["out"] / "raw") == cache_before
 
 
 @pytest.mark.parametrize("case_id", list(READ_CORRECTLY))

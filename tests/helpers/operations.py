@@ -15,16 +15,18 @@ from tests.helpers.published import content_digest
 
 
 def small_snapshot_rows() -> list[dict[str, str]]:
-    """Real files of every kind the downstream layer needs, small enough to build in seconds: the 2026 ODS export,
-    the 2023 rows of the staff survey extract, two A&E months, one sickness month and the April 2025 cancer
-    provider workbook."""
+    """Real files of every kind the downstream layer needs, small enough to build in seconds: the 2026 ODS
+    export, the 2024 staff survey (organisational workbook and extract), two A&E months, one sickness month, the
+    April 2025 cancer provider workbook, the April 2026 RTT extract and the 2012-2019 engagement panel."""
     return [
         *manifest_rows(dataset="ods", period="2026"),
-        *manifest_rows(dataset="staff_survey", product="trust_extract", period="2023"),
+        *manifest_rows(dataset="staff_survey", period="2024"),
         *manifest_rows(dataset="ae", product="monthly_csv", period="2024-06-01"),
         *manifest_rows(dataset="ae", product="monthly_csv", period="2024-07-01"),
         *manifest_rows(dataset="sickness", period="2024-04-01"),
         *manifest_rows(dataset="cancer", period="2025-04-01"),
+        *manifest_rows(dataset="rtt", period="2026-04-01"),
+        *manifest_rows(dataset="staff_survey", product="engagement_shmi_panel"),
     ]
 
 
