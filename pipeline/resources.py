@@ -24,6 +24,10 @@ class SourceResource(dg.ConfigurableResource):
     max_bytes: int = 300 * 1024 * 1024
     retries: int = 4
     backoff_seconds: float = 2.0  # wait before retry n is backoff_seconds * 2**(n-1)
+    # after those in-download retries, an ingest step that still meets a transient error (timeout, 5xx, refused
+    # connection) is re-run by Dagster up to step_retries times, waiting step_retry_seconds * 2**(n-1) before retry n
+    step_retries: int = 2
+    step_retry_seconds: float = 300.0
     show_progress: bool = True
 
     def available(self, dataset: str, product: str) -> list[str]:

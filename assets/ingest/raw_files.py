@@ -13,6 +13,7 @@ import polars as pl
 
 from pipeline import dictionary
 from pipeline.errors import SourceUnavailableError
+from pipeline.fetch.http import DownloadError
 from pipeline.resources import SourceResource
 from pipeline.sources import SourceFile, source_files_frame
 from pipeline.warehouse import WarehouseResource, replace_rows, transaction
@@ -51,7 +52,14 @@ def raw_files_asset(
         context: dg.AssetExecutionContext, source: SourceResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         key = context.partition_key if context.has_partition_key else None
-        files = resolve(source, key)
+        try:
+            files = resolve(source, key)
+        except DownloadError as error:
+            retry = retry_if_transient(error, context.retry_number, source)
+            if retry is None:
+                raise
+            context.log.warning(f"{error}; retry {context.retry_number + 1} in {retry.seconds_to_wait:g} s")
+            raise retry from error
         frame = source_files_frame(files).with_columns(partition_key=pl.lit(key or ""))
         with warehouse.get_connection() as con, transaction(con):
             replace_rows(con, table, frame, "partition_key = ?", [key or ""], ddl=RAW_DDL.format(table=table))
@@ -69,6 +77,17 @@ def raw_files_asset(
         )
 
     return _asset
+
+
+def retry_if_transient(error: DownloadError, retry_number: int, source: SourceResource) -> dg.RetryRequested | None:
+    """A retry of the step, with backoff, for a transient download failure (a timeout, a server error, a refused
+    connection) while retries remain; None otherwise, so a file refused for what it is (wrong type, over a size
+    cap, a host not allowed) or a parse error fails at once."""
+    if not error.transient or retry_number >= source.step_retries:
+        return None
+    return dg.RetryRequested(
+        max_retries=source.step_retries, seconds_to_wait=source.step_retry_seconds * 2**retry_number
+    )
 
 
 def record_files_used(
