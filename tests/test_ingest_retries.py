@@ -1,5 +1,6 @@
 """Ingest steps are retried by Dagster for transient download failures only, never for refused content."""
 
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -7,6 +8,7 @@ import pytest
 
 from assets.ingest.ods import raw_ods
 from assets.ingest.raw_files import retry_if_transient
+from pipeline.fetch import http
 from pipeline.fetch.http import DownloadError
 from pipeline.resources import SourceResource
 from pipeline.sources import SourceFile
@@ -56,10 +58,12 @@ def _retries(result: dg.ExecuteInProcessResult) -> int:
 
 
 def test_a_transient_failure_is_retried_and_the_step_then_succeeds(tmp_path: Path, real_data: Path) -> None:
+    http._UNREACHABLE["www.odsdatasearchandexport.nhs.uk"] = (time.monotonic(), "timed out")
     result = _materialize_raw_ods(tmp_path, failures=1, transient=True, problem="HTTP 503 Service Unavailable")
     assert result.success
     assert _retries(result) == 1
     assert (tmp_path / "calls").read_text() == "2"
+    assert http._UNREACHABLE == {}, "a retried step must try the host again, not give up on it from memory"
     files = result.asset_materializations_for_node("raw_ods")[0].metadata["files"].value
     assert "`etr.csv`" in files
 

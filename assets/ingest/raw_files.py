@@ -13,7 +13,7 @@ import polars as pl
 
 from pipeline import dictionary
 from pipeline.errors import SourceUnavailableError
-from pipeline.fetch.http import DownloadError
+from pipeline.fetch.http import DownloadError, forget_unreachable_hosts
 from pipeline.resources import SourceResource
 from pipeline.sources import SourceFile, source_files_frame
 from pipeline.warehouse import WarehouseResource, replace_rows, transaction
@@ -59,6 +59,7 @@ def raw_files_asset(
             if retry is None:
                 raise
             context.log.warning(f"{error}; retry {context.retry_number + 1} in {retry.seconds_to_wait:g} s")
+            forget_unreachable_hosts()  # else the retry, in this process, would give up on the host without trying
             raise retry from error
         frame = source_files_frame(files).with_columns(partition_key=pl.lit(key or ""))
         with warehouse.get_connection() as con, transaction(con):
