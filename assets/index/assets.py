@@ -36,7 +36,7 @@ SCORE_TABLES = {"factor_scores": "factors", "barrier_scores": "factors", "readin
 def _read(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     if not table_exists(con, table):
         raise dg.Failure(f"table {table} has not been built")
-    return con.sql(f'SELECT * FROM "{table}"').pl()
+    return con.sql(f'SELECT * FROM "{table}" ORDER BY ALL').pl()  # fixed order: same sums, same bytes on a re-run
 
 
 def _doc(table: str) -> dict[str, object]:

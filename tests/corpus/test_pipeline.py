@@ -9,13 +9,17 @@ recording the new file's checksum as a replacement.
 """
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import polars.selectors as cs
 import pytest
 
+from pipeline.incremental import forced_rebuild
 from pipeline.runner import PlannedRun, plan_full_build
+from pipeline.settings import SNAPSHOT_DIR
 from tests.corpus.cases import CASES, Case
 from tests.helpers.operations import (
     changed_tables,
@@ -25,7 +29,7 @@ from tests.helpers.operations import (
     tree_listing,
     warehouse_tables,
 )
-from tests.helpers.performance import definitions_on, private_snapshot
+from tests.helpers.performance import definitions_on, edited_lines, private_snapshot
 
 BY_ID = {c.id: c for c in CASES}
 # case → (dataset, product, period) of the file it replaces, and the error the run must stop with
@@ -145,3 +149,110 @@ def test_a_file_read_correctly_rebuilds_its_month_to_the_same_rows(built: dict, 
         assert revision["previous_official_name"] == earlier["official_name"]
     finally:
         _restore(built)
+
+
+def _published_table(published: Path, table: str) -> pl.DataFrame:
+    con = duckdb.connect(str(published / "nhs_change_readiness.duckdb"), read_only=True)
+    try:
+        return con.sql(f'SELECT * FROM "{table}" ORDER BY ALL').pl()
+    finally:
+        con.close()
+
+
+def test_rerunning_a_month_and_a_survey_year_publishes_identical_bytes(built: dict) -> None:
+    published = built["out"] / "published"
+    digest_before, parquet_before, _ = published_state(published)
+    built_at_before = _published_table(published, "build_info")["built_at"].unique().to_list()
+    plan = [
+        PlannedRun("reference_job", "reference"),
+        PlannedRun("ae_job", "ae 2024-06", "2024-06-01"),
+        PlannedRun("staff_survey_job", "staff_survey 2024", "2024"),
+        PlannedRun("downstream_job", "downstream"),
+    ]
+    definitions = definitions_on(private_snapshot(built["root"] / "snapshot", built["rows"]), built["out"])
+    with forced_rebuild():  # every asset rebuilds: the same inputs must give the same bytes, not be reused
+        outcome = run_quietly(definitions, plan)
+    assert outcome.ok, outcome.failed
+    assert _published_table(published, "build_info")["built_at"].unique().to_list() != built_at_before
+    digest_after, parquet_after, _ = published_state(published)
+    assert digest_after == digest_before
+    # build_info carries the build time; every other table's Parquet file is the same to the byte
+    assert {t for t in parquet_before if parquet_before[t] != parquet_after[t]} == {"build_info"}
+    build_info_parquet = pl.read_parquet(published / "parquet" / "build_info.parquet").drop("built_at")
+    assert build_info_parquet.equals(_published_table(published, "build_info").drop("built_at"))
+
+
+def _revised_june(lines: list[str]) -> list[str]:
+    """SYNTHETIC revision of the real June 2024 A&E file: Barnsley (RFF, row 36) gets 100 more type 1
+    attendances (8780 -> 8880) and 42 more over 4 hours (2458 -> 2500), and the TOTAL row (199) moves by the same,
+    as a publisher's corrected release would."""
+    deltas = {4: 100, 10: 42}  # columns 'A&E attendances Type 1' and 'Attendances over 4hrs Type 1'
+
+    def bumped(line: str) -> str:
+        fields = line.split(",")
+        for column, delta in deltas.items():
+            fields[column] = str(int(fields[column]) + delta)
+        return ",".join(fields)
+
+    return [bumped(line) if ",RFF," in line or line.startswith("TOTAL,") else line for line in lines]
+
+
+def test_a_revised_month_changes_only_its_own_rows_and_is_recorded(built: dict) -> None:
+    warehouse, published = built["out"] / "work" / "warehouse.duckdb", built["out"] / "published"
+    (june,) = [r for r in built["rows"] if (r["dataset"], r["period"]) == ("ae", "2024-06-01")]
+    revised_name = "Monthly-AE-June-2024-revised.csv"
+    revised = edited_lines(SNAPSHOT_DIR / june["path"], built["root"] / revised_name, _revised_june)
+    rows = [
+        {**r, "source": str(revised), "path": f"ae-attendances/{revised_name}", "official_name": revised_name}
+        if r is june
+        else r
+        for r in built["rows"]
+    ]
+    staged_before = warehouse_tables(warehouse)["ae_monthly"]
+    published_before = _published_table(published, "performance_monthly")
+    info_before = _build_info(published)
+    plan = [
+        PlannedRun("reference_job", "reference"),
+        PlannedRun("ae_job", "ae 2024-06", "2024-06-01"),
+        PlannedRun("downstream_job", "downstream"),
+    ]
+    outcome = run_quietly(definitions_on(private_snapshot(built["root"] / "snapshot", rows), built["out"]), plan)
+    try:
+        assert outcome.ok, outcome.failed
+        june_month = pl.col("period_month") == date(2024, 6, 1)
+        staged_after = warehouse_tables(warehouse)["ae_monthly"]
+        assert staged_after.filter(~june_month).equals(staged_before.filter(~june_month))
+        assert set(
+            _changed_rows(staged_after.filter(june_month), staged_before.filter(june_month), "reported_org_code")
+        ) == {"RFF"}
+        assert set(staged_after.filter(june_month)["source_file"]) == {revised_name}
+
+        published_after = _published_table(published, "performance_monthly")
+        assert published_after.filter(~june_month).equals(published_before.filter(~june_month))
+        assert set(
+            _changed_rows(published_after.filter(june_month), published_before.filter(june_month), "org_code")
+        ) == {"RFF"}
+        # RFF June 2024 4-hour performance (real file, row 36): attendances 8780 type 1 + 397 booked type 1 = 9177,
+        # over 4 hours 2458, so 6719 within 4 hours; the revision adds 100 attendances and 42 over 4 hours
+        four_hours = (pl.col("org_code") == "RFF") & june_month & (pl.col("measure") == "ae_4hr_pct_all")
+        assert published_before.filter(four_hours).select("numerator", "denominator").row(0) == (6719, 9177)
+        assert published_after.filter(four_hours).select("numerator", "denominator").row(0) == (6777, 9277)
+
+        info_after = _build_info(published)
+        changed_files = info_after.join(info_before, how="anti", on=list(info_after.columns), nulls_equal=True)
+        (revision,) = changed_files.to_dicts()
+        assert (revision["dataset"], revision["product"], revision["period"]) == ("ae", "monthly_csv", "2024-06-01")
+        assert revision["official_name"] == revised_name and revision["replaced_earlier_file"]
+        assert revision["previous_official_name"] == june["official_name"]
+        assert revision["previous_sha256"] == june["sha256"] != revision["sha256"]
+        assert revision["replaced_at"] is not None
+    finally:
+        _restore(built)
+
+
+def _changed_rows(after: pl.DataFrame, before: pl.DataFrame, key: str) -> list[str]:
+    """Values of `key` on rows (provenance columns aside) that are new or gone between two readings of a table."""
+    after, before = after.drop(cs.starts_with("source_")), before.drop(cs.starts_with("source_"))
+    added = after.join(before, how="anti", on=after.columns, nulls_equal=True)
+    removed = before.join(after, how="anti", on=before.columns, nulls_equal=True)
+    return [*added[key], *removed[key]]
