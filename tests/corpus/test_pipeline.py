@@ -1,15 +1,17 @@
-"""A representative part of the bad-input corpus through the real pipeline, on a private snapshot of real files.
+"""A representative part of the bad-input corpus, revisions and re-runs through the real pipeline, on a private
+snapshot of real files built once per module (each test starts from a copy of that build).
 
-A broken file fails its own partition (or the reference layer) with the file, row and column named, and leaves
-every staged and downstream warehouse table, the published DuckDB file, its Parquet copies and the download cache
-exactly as they were (`raw_<dataset>` records which file was fetched last, so its row for the broken file alone
-changes). A file the parser reads
-correctly (a byte-order mark and Windows line endings) rebuilds its month to the same rows; only build_info changes,
-recording the new file's checksum as a replacement.
+A broken file fails its own partition (or the reference layer) with the file, sheet, row and column named, and
+leaves every staged and downstream warehouse table, the published DuckDB file, its Parquet copies and the download
+cache exactly as they were (`raw_<dataset>` records which file was fetched last, so its row for the broken file
+alone changes). A forced re-run of a month and a survey year publishes the same bytes; a revised A&E file changes
+only its own month's rows, and build_info records it as a replacement of the earlier file.
 """
 
+import shutil
 from collections.abc import Iterator
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -18,7 +20,7 @@ import polars.selectors as cs
 import pytest
 
 from pipeline.incremental import forced_rebuild
-from pipeline.runner import PlannedRun, plan_full_build
+from pipeline.runner import BuildOutcome, PlannedRun, plan_full_build
 from pipeline.settings import SNAPSHOT_DIR
 from tests.corpus.cases import CASES, Case
 from tests.helpers.operations import (
@@ -46,109 +48,77 @@ FAILING = {
     "sickness-zero-byte": ("sickness", "monthly_csv", "2024-04-01", "the file is empty (0 bytes)"),
     "cancer-wrong-month": ("cancer", "provider_workbook", "2025-04-01", "row 2, column 'A': title block gives March"),
 }
-READ_CORRECTLY = {
-    "ae-bom-crlf": ("ae", "monthly_csv", "2024-06-01"),
-}
-JOBS = {d: f"{d}_job" for d in ("staff_survey", "ae", "rtt", "sickness", "cancer")}
+
+
+@dataclass(frozen=True)
+class Baseline:
+    root: Path
+    rows: list[dict[str, str]]
+    out: Path
+    saved: Path  # a copy of `out` right after the good build
+    tables: dict[str, pl.DataFrame]  # every warehouse table
+    published: tuple[dict[str, str], dict[str, str], bytes]  # published_state
+    build_info: pl.DataFrame
+
+    @property
+    def warehouse(self) -> Path:
+        return self.out / "work" / "warehouse.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.out / "published"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Baseline]:
     root = tmp_path_factory.mktemp("corpus-pipeline")
     rows = small_snapshot_rows()
-    snapshot = private_snapshot(root / "snapshot", rows)
-    definitions = definitions_on(snapshot, root / "out")
+    definitions = definitions_on(private_snapshot(root / "snapshot", rows), root / "out")
     outcome = run_quietly(definitions, plan_full_build(definitions))
     assert outcome.ok, outcome.failed
-    yield {"root": root, "rows": rows, "out": root / "out"}
+    shutil.copytree(root / "out", root / "saved")
+    published = root / "out" / "published"
+    tables = warehouse_tables(root / "out" / "work" / "warehouse.duckdb")
+    yield Baseline(root, rows, root / "out", root / "saved", tables, published_state(published), _build_info(published))
     private_snapshot(root / "snapshot", rows)  # the manifest cache must not keep pointing at a broken copy
 
 
-def _run_with(built: dict, case: Case, key: tuple[str, str, str]) -> tuple:
-    broken = case.make(built["root"] / "broken" / case.id)
-    rows = [
-        {**r, "source": str(broken)} if (r["dataset"], r["product"], r["period"]) == key else r for r in built["rows"]
-    ]
-    definitions = definitions_on(private_snapshot(built["root"] / "snapshot", rows), built["out"])
+@pytest.fixture
+def built(baseline: Baseline) -> Baseline:
+    """The good build, as it was: outputs copied back from the saved copy, the snapshot rewritten."""
+    shutil.rmtree(baseline.out)
+    shutil.copytree(baseline.saved, baseline.out)
+    private_snapshot(baseline.root / "snapshot", baseline.rows)
+    return baseline
+
+
+def _run(built: Baseline, rows: list[dict[str, str]], plan: list[PlannedRun]) -> BuildOutcome:
+    return run_quietly(definitions_on(private_snapshot(built.root / "snapshot", rows), built.out), plan)
+
+
+def _run_with(built: Baseline, case: Case, key: tuple[str, str, str]) -> BuildOutcome:
+    broken = case.make(built.root / "broken" / case.id)
+    rows = [{**r, "source": str(broken)} if (r["dataset"], r["product"], r["period"]) == key else r for r in built.rows]
     plan = [PlannedRun("reference_job", "reference")]
     if key[0] != "ods":
-        plan.append(PlannedRun(JOBS[key[0]], f"{key[0]} {key[2]}", key[2]))
+        plan.append(PlannedRun(f"{key[0]}_job", f"{key[0]} {key[2]}", key[2]))
     plan.append(PlannedRun("downstream_job", "downstream"))
-    return run_quietly(definitions, plan), broken
+    return _run(built, rows, plan)
 
 
-def _restore(built: dict) -> None:
-    definitions = definitions_on(private_snapshot(built["root"] / "snapshot", built["rows"]), built["out"])
-    assert run_quietly(definitions, plan_full_build(definitions)).ok
+def _other_files(tables: dict[str, pl.DataFrame], dataset: str, broken: tuple[str, str]) -> pl.DataFrame:
+    """The rows of raw_<dataset> for every file but the broken one (whose row records that it was fetched)."""
+    other = pl.struct("product", "period") != pl.struct(product=pl.lit(broken[0]), period=pl.lit(broken[1]))
+    return tables[f"raw_{dataset}"].filter(other)
 
 
-def _fetched_other_files(warehouse: Path, dataset: str, broken: tuple[str, str]) -> dict[str, pl.DataFrame]:
-    """The dataset's raw_<dataset> rows of every file but the broken one (whose row records that it was fetched)."""
-    return {
-        name: frame.filter(
-            pl.struct("product", "period") != pl.struct(product=pl.lit(broken[0]), period=pl.lit(broken[1]))
-        )
-        for name, frame in warehouse_tables(warehouse).items()
-        if name == f"raw_{dataset}"
-    }
+def _without_raw(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    return {name: frame for name, frame in tables.items() if not name.startswith("raw_")}
 
 
 def _build_info(published: Path) -> pl.DataFrame:
-    """build_info without the columns that change on every build."""
-    con = duckdb.connect(str(published / "nhs_change_readiness.duckdb"), read_only=True)
-    try:
-        return con.sql("SELECT * EXCLUDE (built_at) FROM build_info").pl()
-    finally:
-        con.close()
-
-
-@pytest.mark.parametrize("case_id", list(FAILING))
-def test_a_broken_file_fails_its_partition_and_changes_nothing(built: dict, case_id: str) -> None:
-    dataset, product, period, expected = FAILING[case_id]
-    warehouse, published = built["out"] / "work" / "warehouse.duckdb", built["out"] / "published"
-    tables_before, state_before = warehouse_tables(warehouse, ("raw_",)), published_state(published)
-    fetched_before, cache_before = (
-        _fetched_other_files(warehouse, dataset, (product, period)),
-        tree_listing(built["out"] / "raw"),
-    )
-    outcome, _ = _run_with(built, BY_ID[case_id], (dataset, product, period))
-    assert not outcome.ok
-    planned, reason = outcome.failed
-    assert planned.partition_key == (None if dataset == "ods" else period)
-    assert reason.startswith(("InputDataError: file '", "UnsafeArchiveError: file '")) and expected in reason, reason
-    assert changed_tables(tables_before, warehouse_tables(warehouse, ("raw_",))) == []
-    assert published_state(published) == state_before
-    assert not list(published.glob(".*.tmp-*")) and not list(published.glob("*.tmp-*"))
-    assert changed_tables(fetched_before, _fetched_other_files(warehouse, dataset, (product, period))) == []
-    assert tree_listing(built["out"] / "raw") == cache_before
-
-
-@pytest.mark.parametrize("case_id", list(READ_CORRECTLY))
-def test_a_file_read_correctly_rebuilds_its_month_to_the_same_rows(built: dict, case_id: str) -> None:
-    dataset, product, period = READ_CORRECTLY[case_id]
-    warehouse, published = built["out"] / "work" / "warehouse.duckdb", built["out"] / "published"
-    table = f"{dataset}_monthly"
-    before = warehouse_tables(warehouse)[table]
-    digest_before, parquet_before, _ = published_state(published)
-    info_before = _build_info(published)
-    outcome, _ = _run_with(built, BY_ID[case_id], (dataset, product, period))
-    try:
-        assert outcome.ok, outcome.failed
-        assert warehouse_tables(warehouse)[table].equals(before)
-        digest_after, parquet_after, _ = published_state(published)
-        changed = {t for t in digest_before if digest_before[t] != digest_after[t]}
-        assert changed == {"build_info"}
-        assert {t for t in parquet_before if parquet_before[t] != parquet_after[t]} == {"build_info"}
-        after = _build_info(published)
-        changed_files = after.join(info_before, how="anti", on=list(after.columns), nulls_equal=True)
-        assert changed_files.select("dataset", "product", "period").rows() == [(dataset, product, period)]
-        (revision,) = changed_files.to_dicts()
-        earlier = info_before.filter(dataset=dataset, product=product, period=period).row(0, named=True)
-        assert revision["replaced_earlier_file"] and revision["sha256"] != earlier["sha256"]
-        assert revision["previous_sha256"] == earlier["sha256"]
-        assert revision["previous_official_name"] == earlier["official_name"]
-    finally:
-        _restore(built)
+    """build_info without the build time."""
+    return _published_table(published, "build_info").drop("built_at")
 
 
 def _published_table(published: Path, table: str) -> pl.DataFrame:
@@ -159,27 +129,43 @@ def _published_table(published: Path, table: str) -> pl.DataFrame:
         con.close()
 
 
-def test_rerunning_a_month_and_a_survey_year_publishes_identical_bytes(built: dict) -> None:
-    published = built["out"] / "published"
-    digest_before, parquet_before, _ = published_state(published)
-    built_at_before = _published_table(published, "build_info")["built_at"].unique().to_list()
+@pytest.mark.parametrize("case_id", list(FAILING))
+def test_a_broken_file_fails_its_partition_and_changes_nothing(built: Baseline, case_id: str) -> None:
+    dataset, product, period, expected = FAILING[case_id]
+    cache_before = tree_listing(built.out / "raw")
+    outcome = _run_with(built, BY_ID[case_id], (dataset, product, period))
+    assert not outcome.ok
+    planned, reason = outcome.failed
+    assert planned.partition_key == (None if dataset == "ods" else period)
+    assert reason.startswith(("InputDataError: file '", "UnsafeArchiveError: file '")) and expected in reason, reason
+    tables = warehouse_tables(built.warehouse)
+    assert changed_tables(_without_raw(built.tables), _without_raw(tables)) == []
+    assert _other_files(tables, dataset, (product, period)).equals(
+        _other_files(built.tables, dataset, (product, period))
+    )
+    assert published_state(built.published_dir) == built.published
+    assert not list(built.published_dir.glob(".*.tmp-*")) and not list(built.published_dir.glob("*.tmp-*"))
+    assert tree_listing(built.out / "raw") == cache_before
+
+
+def test_rerunning_a_month_and_a_survey_year_publishes_identical_bytes(built: Baseline) -> None:
     plan = [
-        PlannedRun("reference_job", "reference"),
         PlannedRun("ae_job", "ae 2024-06", "2024-06-01"),
         PlannedRun("staff_survey_job", "staff_survey 2024", "2024"),
         PlannedRun("downstream_job", "downstream"),
     ]
-    definitions = definitions_on(private_snapshot(built["root"] / "snapshot", built["rows"]), built["out"])
     with forced_rebuild():  # every asset rebuilds: the same inputs must give the same bytes, not be reused
-        outcome = run_quietly(definitions, plan)
+        outcome = _run(built, built.rows, plan)
     assert outcome.ok, outcome.failed
-    assert _published_table(published, "build_info")["built_at"].unique().to_list() != built_at_before
-    digest_after, parquet_after, _ = published_state(published)
+    built_at = _published_table(built.published_dir, "build_info")["built_at"].unique()
+    assert built_at.len() == 1 and built_at[0] > datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=5)
+    digest_before, parquet_before, _ = built.published
+    digest_after, parquet_after, _ = published_state(built.published_dir)
     assert digest_after == digest_before
     # build_info carries the build time; every other table's Parquet file is the same to the byte
     assert {t for t in parquet_before if parquet_before[t] != parquet_after[t]} == {"build_info"}
-    build_info_parquet = pl.read_parquet(published / "parquet" / "build_info.parquet").drop("built_at")
-    assert build_info_parquet.equals(_published_table(published, "build_info").drop("built_at"))
+    build_info_parquet = pl.read_parquet(built.published_dir / "parquet" / "build_info.parquet").drop("built_at")
+    assert build_info_parquet.sort(pl.all()).equals(_build_info(built.published_dir).sort(pl.all()))
 
 
 def _revised_june(lines: list[str]) -> list[str]:
@@ -197,57 +183,47 @@ def _revised_june(lines: list[str]) -> list[str]:
     return [bumped(line) if ",RFF," in line or line.startswith("TOTAL,") else line for line in lines]
 
 
-def test_a_revised_month_changes_only_its_own_rows_and_is_recorded(built: dict) -> None:
-    warehouse, published = built["out"] / "work" / "warehouse.duckdb", built["out"] / "published"
-    (june,) = [r for r in built["rows"] if (r["dataset"], r["period"]) == ("ae", "2024-06-01")]
+def test_a_revised_month_changes_only_its_own_rows_and_is_recorded(built: Baseline) -> None:
+    (june,) = [r for r in built.rows if (r["dataset"], r["period"]) == ("ae", "2024-06-01")]
     revised_name = "Monthly-AE-June-2024-revised.csv"
-    revised = edited_lines(SNAPSHOT_DIR / june["path"], built["root"] / revised_name, _revised_june)
+    revised = edited_lines(SNAPSHOT_DIR / june["path"], built.root / revised_name, _revised_june)
     rows = [
         {**r, "source": str(revised), "path": f"ae-attendances/{revised_name}", "official_name": revised_name}
         if r is june
         else r
-        for r in built["rows"]
+        for r in built.rows
     ]
-    staged_before = warehouse_tables(warehouse)["ae_monthly"]
-    published_before = _published_table(published, "performance_monthly")
-    info_before = _build_info(published)
-    plan = [
-        PlannedRun("reference_job", "reference"),
-        PlannedRun("ae_job", "ae 2024-06", "2024-06-01"),
-        PlannedRun("downstream_job", "downstream"),
-    ]
-    outcome = run_quietly(definitions_on(private_snapshot(built["root"] / "snapshot", rows), built["out"]), plan)
-    try:
-        assert outcome.ok, outcome.failed
-        june_month = pl.col("period_month") == date(2024, 6, 1)
-        staged_after = warehouse_tables(warehouse)["ae_monthly"]
-        assert staged_after.filter(~june_month).equals(staged_before.filter(~june_month))
-        assert set(
-            _changed_rows(staged_after.filter(june_month), staged_before.filter(june_month), "reported_org_code")
-        ) == {"RFF"}
-        assert set(staged_after.filter(june_month)["source_file"]) == {revised_name}
+    published_before = _published_table(built.published_dir, "performance_monthly")
+    plan = [PlannedRun("ae_job", "ae 2024-06", "2024-06-01"), PlannedRun("downstream_job", "downstream")]
+    outcome = _run(built, rows, plan)
+    assert outcome.ok, outcome.failed
 
-        published_after = _published_table(published, "performance_monthly")
-        assert published_after.filter(~june_month).equals(published_before.filter(~june_month))
-        assert set(
-            _changed_rows(published_after.filter(june_month), published_before.filter(june_month), "org_code")
-        ) == {"RFF"}
-        # RFF June 2024 4-hour performance (real file, row 36): attendances 8780 type 1 + 397 booked type 1 = 9177,
-        # over 4 hours 2458, so 6719 within 4 hours; the revision adds 100 attendances and 42 over 4 hours
-        four_hours = (pl.col("org_code") == "RFF") & june_month & (pl.col("measure") == "ae_4hr_pct_all")
-        assert published_before.filter(four_hours).select("numerator", "denominator").row(0) == (6719, 9177)
-        assert published_after.filter(four_hours).select("numerator", "denominator").row(0) == (6777, 9277)
+    june_month = pl.col("period_month") == date(2024, 6, 1)
+    staged_before, staged_after = built.tables["ae_monthly"], warehouse_tables(built.warehouse)["ae_monthly"]
+    assert staged_after.filter(~june_month).equals(staged_before.filter(~june_month))
+    changed = _changed_rows(staged_after.filter(june_month), staged_before.filter(june_month), "reported_org_code")
+    assert set(changed) == {"RFF"}
+    assert set(staged_after.filter(june_month)["source_file"]) == {revised_name}
 
-        info_after = _build_info(published)
-        changed_files = info_after.join(info_before, how="anti", on=list(info_after.columns), nulls_equal=True)
-        (revision,) = changed_files.to_dicts()
-        assert (revision["dataset"], revision["product"], revision["period"]) == ("ae", "monthly_csv", "2024-06-01")
-        assert revision["official_name"] == revised_name and revision["replaced_earlier_file"]
-        assert revision["previous_official_name"] == june["official_name"]
-        assert revision["previous_sha256"] == june["sha256"] != revision["sha256"]
-        assert revision["replaced_at"] is not None
-    finally:
-        _restore(built)
+    published_after = _published_table(built.published_dir, "performance_monthly")
+    assert published_after.filter(~june_month).equals(published_before.filter(~june_month))
+    assert set(_changed_rows(published_after.filter(june_month), published_before.filter(june_month), "org_code")) == {
+        "RFF"
+    }
+    # RFF June 2024 4-hour performance (real file, row 36): attendances 8780 type 1 + 397 booked type 1 = 9177,
+    # over 4 hours 2458, so 6719 within 4 hours; the revision adds 100 attendances and 42 over 4 hours
+    four_hours = (pl.col("org_code") == "RFF") & june_month & (pl.col("measure") == "ae_4hr_pct_all")
+    assert published_before.filter(four_hours).select("numerator", "denominator").row(0) == (6719, 9177)
+    assert published_after.filter(four_hours).select("numerator", "denominator").row(0) == (6777, 9277)
+
+    info_after = _build_info(built.published_dir)
+    changed_files = info_after.join(built.build_info, how="anti", on=list(info_after.columns), nulls_equal=True)
+    (revision,) = changed_files.to_dicts()
+    assert (revision["dataset"], revision["product"], revision["period"]) == ("ae", "monthly_csv", "2024-06-01")
+    assert revision["official_name"] == revised_name and revision["replaced_earlier_file"]
+    assert revision["previous_official_name"] == june["official_name"]
+    assert revision["previous_sha256"] == june["sha256"] != revision["sha256"]
+    assert revision["replaced_at"] is not None
 
 
 def _changed_rows(after: pl.DataFrame, before: pl.DataFrame, key: str) -> list[str]:
