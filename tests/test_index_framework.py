@@ -10,14 +10,19 @@ import pytest
 from assets.indicators.framework import (
     SURVEY_SOURCE,
     Framework,
+    available_keys,
     indicator_catalogue,
+    judged_datasets,
     load_framework,
     validate_framework,
 )
+from assets.staged.staff_survey.build import build_survey_year
 from pipeline.errors import InputDataError
 from pipeline.reference import read_reference
 from pipeline.settings import FRAMEWORK_DIR
 from tests.conftest import NSS24_WORKBOOK
+from tests.test_staff_survey_extract import EXTRACT
+from tests.test_staff_survey_workbook import source_file
 
 
 @pytest.fixture(scope="module")
@@ -163,8 +168,9 @@ def test_an_indicator_that_no_year_of_data_provides_is_rejected(framework: Frame
     questions = framework.indicators.filter(pl.col("source") == SURVEY_SOURCE)["question_id"].to_list()
     available = pl.DataFrame(
         {
-            "source": ["staff_survey_items"] * len(questions) + ["performance_annual"] * 3,
-            "key": [*questions, "ae_4hr_pct_all", "rtt_within_18w_pct", "sickness_absence_pct"],
+            "source": ["staff_survey_items"] * len(questions) + ["performance_annual"] * 4,
+            # cancer data present, but not the 62-day measure an indicator reads
+            "key": [*questions, "ae_4hr_pct_all", "rtt_within_18w_pct", "sickness_absence_pct", "cancer_fds_pct"],
             "period": "2024",
         }
     )
@@ -180,7 +186,29 @@ def test_a_source_without_any_data_in_the_build_is_reported_not_rejected(framewo
     questions = framework.indicators.filter(pl.col("source") == SURVEY_SOURCE)["question_id"].to_list()
     available = pl.DataFrame({"source": "staff_survey_items", "key": questions, "period": "2024"})
     warnings = validate_framework(framework, available)
-    assert len(warnings) == 4 and warnings[0] == "ae_four_hour: performance_annual holds no data in this build"
+    assert len(warnings) == 4 and warnings[0] == "ae_four_hour: ae cannot show it missing in this build"
+
+
+def test_an_extract_only_build_cannot_show_a_question_missing(framework: Framework, real_data: Path) -> None:
+    """`--years 2021-2023` offline: the extract's 18 questions a year leave most indicators without data, by design;
+    with the 2024 workbook in the build the survey is judged again."""
+    extract = source_file(real_data / "nhs-staff-survey" / EXTRACT, "trust_extract", "2023")
+    items = build_survey_year([extract], 2023).tables["staff_survey_items"]
+    no_scores = pl.DataFrame(schema={"measure_id": pl.String, "survey_year": pl.Int32, "score": pl.Float64})
+    no_performance = pl.DataFrame(schema={"measure": pl.String, "financial_year": pl.String, "value": pl.Float64})
+    available = available_keys(items, no_scores, no_performance)
+    assert judged_datasets(framework, items, available) == set()
+    warnings = validate_framework(framework, available, judged_datasets(framework, items, available))
+    in_extract = framework.indicators.filter(pl.col("question_id").is_in(available["key"].implode()))
+    assert len(warnings) == framework.indicators.height - in_extract.height
+    with pytest.raises(InputDataError, match="no year of data provides"):
+        validate_framework(framework, available)
+
+    workbook = source_file(
+        real_data / "nhs-staff-survey-nss24-workbooks" / NSS24_WORKBOOK, "organisational_workbook", "2024"
+    )
+    both = pl.concat([items, build_survey_year([workbook], 2024).tables["staff_survey_items"]], how="diagonal_relaxed")
+    assert judged_datasets(framework, both, available_keys(both, no_scores, no_performance)) == {SURVEY_SOURCE}
 
 
 @pytest.mark.parametrize(

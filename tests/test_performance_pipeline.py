@@ -65,6 +65,7 @@ def build(tmp_path_factory: pytest.TempPathFactory):
     rows = [
         *manifest_rows(dataset="ods", period="2026"),
         *manifest_rows(dataset="staff_survey", period="2023"),  # organisations needs one survey year
+        *manifest_rows(product="engagement_shmi_panel"),  # bundled in every source mode, read by index_validity
         *manifest_rows(dataset="ae", period="2024-06-01"),
         {**july, "source": str(first_july)},
         {**manifest_rows(dataset="ae", period="2024-08-01")[0], "missing": "yes"},

@@ -361,16 +361,19 @@ def reference_tables(reference_dir: Path = REFERENCE_DIR) -> tuple[pl.DataFrame,
     questions = questions.select(
         pl.col("question_id").str.to_lowercase(), "question_text", "response_scale", scored=pl.col("scored") == "true"
     )
-    performance = _read(reference_dir, "performance_measures.csv", ("measure", "label", "unit"))
+    performance = _read(reference_dir, "performance_measures.csv", ("measure", "label", "unit", "dataset"))
     people_promise = _read(reference_dir, "people_promise_measures.csv", ("measure_id", "measure_name"))
     measures = pl.concat(
         [
-            performance.select(source=pl.lit(PERFORMANCE_SOURCE), measure="measure", label="label", unit="unit"),
+            performance.select(
+                source=pl.lit(PERFORMANCE_SOURCE), measure="measure", label="label", unit="unit", dataset="dataset"
+            ),
             people_promise.select(
                 source=pl.lit(PEOPLE_PROMISE_SOURCE),
                 measure="measure_id",
                 label="measure_name",
                 unit=pl.lit("score_0_10"),
+                dataset=pl.lit(PEOPLE_PROMISE_SOURCE),
             ),
         ]
     )
@@ -485,20 +488,41 @@ def available_keys(
     ).unique()
 
 
-def validate_framework(framework: Framework, available: pl.DataFrame) -> list[str]:
+def _dataset_of(framework: Framework) -> dict[tuple[str, str], str]:
+    """(source, key) → the dataset that provides it: each performance dataset (A&E, RTT, ...) on its own."""
+    return {(s, k): d for s, k, d in framework.measures.select("source", "measure", "dataset").iter_rows()}
+
+
+def judged_datasets(framework: Framework, staff_survey_items: pl.DataFrame, available: pl.DataFrame) -> set[str]:
+    """The datasets whose data in this build can show that an indicator is missing.
+
+    A dataset with no data in this build cannot (a web run in which no RTT month could be downloaded yet, a build
+    of some months only), and nor can the staff survey when all its values come from the trust-level extract (about
+    20 questions a year, e.g. a snapshot run of `--years 2021-2023`), which leaves most questions out by design."""
+    dataset_of = _dataset_of(framework)
+    datasets = {dataset_of.get((s, k), s) for s, k in available.select("source", "key").iter_rows()}
+    if (staff_survey_items["value_source"] == "extract").all():
+        datasets.discard(SURVEY_SOURCE)
+    return datasets
+
+
+def validate_framework(framework: Framework, available: pl.DataFrame, judged: set[str] | None = None) -> list[str]:
     """Reject an indicator that no year of data provides (raises InputDataError naming its row and field).
 
-    Judged per source against the data this build holds: when a source table is empty (e.g. a web run in which no
-    performance month could be downloaded yet) its indicators cannot be judged, and are returned as warnings."""
+    Judged against the data this build holds, for the `judged` datasets (default: every dataset with data; see
+    judged_datasets); the indicators of the others cannot be judged and are returned as warnings."""
     file = "indicators.csv"
     provided = set(available.select("source", "key").iter_rows())
-    sources_with_data = set(available["source"].to_list())
+    dataset_of = _dataset_of(framework)
+    if judged is None:
+        judged = {dataset_of.get((s, k), s) for s, k in provided}
     warnings = []
     for index, row in enumerate(framework.indicators.iter_rows(named=True)):
         if (row["source"], row["key"]) in provided:
             continue
-        if row["source"] not in sources_with_data:
-            warnings.append(f"{row['indicator_id']}: {row['source']} holds no data in this build")
+        dataset = dataset_of.get((row["source"], row["key"]), row["source"])
+        if dataset not in judged:
+            warnings.append(f"{row['indicator_id']}: {dataset} cannot show it missing in this build")
             continue
         column = "question_id" if row["source"] == SURVEY_SOURCE else "measure"
         raise _fail(
