@@ -39,6 +39,10 @@ def dagster_home(tmp_path: Path, isolated_outputs: dict[str, Path], monkeypatch:
     home.mkdir()
     shutil.copyfile(PROJECT_ROOT / "pipeline" / "instance" / "dagster.yaml", home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
+    # create the SQLite storage once, here: the daemon and `dagster job launch` starting together would otherwise
+    # race to create and migrate the same databases
+    with dg.DagsterInstance.get() as instance:
+        instance.get_runs(limit=1)
     return home
 
 
