@@ -15,7 +15,7 @@ from pipeline import dictionary
 from pipeline.errors import SourceUnavailableError
 from pipeline.fetch.http import DownloadError, forget_unreachable_hosts
 from pipeline.resources import SourceResource
-from pipeline.sources import SourceFile, source_files_frame
+from pipeline.sources import SOURCE_FILE_SCHEMA, SourceFile, source_files_frame
 from pipeline.warehouse import WarehouseResource, replace_rows, transaction
 
 RAW_DDL = """CREATE TABLE IF NOT EXISTS "{table}"(
@@ -109,7 +109,7 @@ def recorded_files(con: duckdb.DuckDBPyConnection, dataset: str, partition_key: 
     table = f"raw_{dataset}"
     try:
         rows = con.sql(
-            f'SELECT * EXCLUDE (partition_key) FROM "{table}" WHERE partition_key = ? ORDER BY product, period',
+            f'SELECT {", ".join(SOURCE_FILE_SCHEMA)} FROM "{table}" WHERE partition_key = ? ORDER BY product, period',
             params=[partition_key or ""],
         ).pl()
     except duckdb.CatalogException:
