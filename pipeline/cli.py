@@ -18,10 +18,11 @@ EPILOG = textwrap.dedent(
       nhs-readiness query "SELECT count(*) FROM staff_survey_items"
       nhs-readiness query "FROM data_dictionary WHERE table_name = 'organisations'" --format csv
 
-    files (override with environment variables):
+    files (override with environment variables: a path or a file:// URI):
       published   data/published/nhs_change_readiness.duckdb   NHS_READINESS_PUBLISHED_DIR
       warehouse   data/work/warehouse.duckdb                    NHS_READINESS_WAREHOUSE
       raw cache   data/raw/                                     NHS_READINESS_RAW_DIR
+      snapshot    data/snapshot/ (with its manifest.csv)        NHS_READINESS_SNAPSHOT_DIR
     """
 )
 

@@ -14,6 +14,7 @@ def build_definitions(
     raw_dir: str | None = None,
     warehouse_path: str | None = None,
     published_dir: str | None = None,
+    snapshot_dir: str | None = None,
 ) -> dg.Definitions:
     all_assets = dg.load_assets_from_package_module(assets)
     return dg.Definitions(
@@ -22,7 +23,7 @@ def build_definitions(
         jobs=[*all_jobs(all_assets), monthly_refresh_job],
         schedules=all_schedules(),
         sensors=[run_failure_summary],
-        resources=default_resources(source_mode, raw_dir, warehouse_path, published_dir),
+        resources=default_resources(source_mode, raw_dir, warehouse_path, published_dir, snapshot_dir),
         # DuckDB allows one writer process: run every step in the run's own process
         executor=dg.in_process_executor,
     )

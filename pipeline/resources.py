@@ -24,6 +24,10 @@ class SourceResource(dg.ConfigurableResource):
     max_bytes: int = 300 * 1024 * 1024
     retries: int = 4
     backoff_seconds: float = 2.0  # wait before retry n is backoff_seconds * 2**(n-1)
+    # after those in-download retries, an ingest step that still meets a transient error (timeout, 5xx, refused
+    # connection) is re-run by Dagster up to step_retries times, waiting step_retry_seconds * 2**(n-1) before retry n
+    step_retries: int = 2
+    step_retry_seconds: float = 300.0
     show_progress: bool = True
 
     def available(self, dataset: str, product: str) -> list[str]:
@@ -50,7 +54,7 @@ class PublishTargetResource(dg.ConfigurableResource):
 
     @property
     def directory(self) -> Path:
-        return Path(self.published_dir)
+        return settings.local_path(self.published_dir)
 
     @property
     def database_path(self) -> Path:
@@ -62,10 +66,13 @@ def default_resources(
     raw_dir: str | None = None,
     warehouse_path: str | None = None,
     published_dir: str | None = None,
+    snapshot_dir: str | None = None,
 ) -> dict[str, dg.ConfigurableResource]:
+    """Every location is a path or a file:// URI; unset ones come from the NHS_READINESS_* environment variables."""
     return {
         "source": SourceResource(
             mode=source_mode or settings.default_source_mode(),  # type: ignore[arg-type]
+            snapshot_dir=snapshot_dir or settings.default_snapshot_dir(),
             raw_dir=raw_dir or settings.default_raw_dir(),
             **settings.default_source_options(),
         ),

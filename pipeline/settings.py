@@ -4,6 +4,8 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -16,8 +18,31 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 PUBLISHED_DB_NAME = "nhs_change_readiness.duckdb"
 
 
+def local_path(location: str | Path) -> Path:
+    """A storage location given as a path or a `file://` URI, as a local path.
+
+    Other URI schemes (s3://, gs://, https://) are refused by name: the pipeline's writers need a local filesystem
+    today (docs/scaling.md says what moving to object storage involves)."""
+    text = str(location)
+    parsed = urlparse(text)
+    if parsed.scheme == "file":
+        if parsed.netloc not in ("", "localhost"):
+            raise ValueError(f"{text!r}: a file:// URI names a local path (file:///path), not host {parsed.netloc!r}")
+        return Path(url2pathname(unquote(parsed.path)))
+    if len(parsed.scheme) > 1 and "://" in text:
+        raise ValueError(
+            f"{text!r}: storage locations must be local paths or file:// URIs; {parsed.scheme}:// is not supported "
+            "(see docs/scaling.md)"
+        )
+    return Path(text)
+
+
 def _env_path(name: str, default: Path) -> str:
-    return str(Path(os.environ.get(name, default)).expanduser().resolve())
+    return str(local_path(os.environ.get(name) or default).expanduser().resolve())
+
+
+def default_snapshot_dir() -> str:
+    return _env_path("NHS_READINESS_SNAPSHOT_DIR", SNAPSHOT_DIR)
 
 
 def default_raw_dir() -> str:

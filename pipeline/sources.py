@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.errors import SourceUnavailableError
+from pipeline.settings import local_path
 
 MANIFEST_NAME = "manifest.csv"
 
@@ -65,7 +66,7 @@ def sha256_of(path: Path) -> str:
 
 @cache
 def read_manifest(snapshot_dir: str) -> tuple[dict[str, str], ...]:
-    path = Path(snapshot_dir) / MANIFEST_NAME
+    path = local_path(snapshot_dir) / MANIFEST_NAME
     with path.open(newline="", encoding="utf-8") as handle:
         return tuple(csv.DictReader(handle))
 
@@ -79,7 +80,7 @@ def snapshot_periods(snapshot_dir: str, dataset: str, product: str) -> list[str]
 def snapshot_file(snapshot_dir: str, dataset: str, product: str, period: str) -> SourceFile:
     for row in read_manifest(snapshot_dir):
         if (row["dataset"], row["product"], row["period"]) == (dataset, product, period):
-            path = Path(snapshot_dir) / row["path"]
+            path = local_path(snapshot_dir) / row["path"]
             if not path.exists():
                 raise SourceUnavailableError(f"snapshot manifest lists {row['path']} but the file is missing")
             return SourceFile(

@@ -12,6 +12,8 @@ import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from pipeline.settings import local_path
+
 
 class WarehouseResource(DuckDBResource):
     """DuckDBResource whose connection is closed even when the body raises.
@@ -22,8 +24,9 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.database, config=dict(self.connection_config or {}))
+        path = local_path(self.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path), config=dict(self.connection_config or {}))
         try:
             yield con
         finally:

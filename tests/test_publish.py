@@ -19,8 +19,8 @@ def _warehouse_with_published_tables(path: Path) -> duckdb.DuckDBPyConnection:
         doc = dictionary.table(name)
         con.execute(f'CREATE TABLE "{name}" AS SELECT ' + ", ".join(f"'x' AS \"{c}\"" for c in doc.columns))
     con.execute(
-        "CREATE TABLE raw_ods AS SELECT '' AS partition_key, 'ods' AS dataset, 'etr' AS product, '2026' AS period, "
-        "'p' AS path, 'etr.csv' AS official_name, 'https://example.invalid' AS url, 'abc' AS sha256, "
+        "CREATE TABLE source_files_used AS SELECT 'ods' AS dataset, '' AS partition_key, 'etr' AS product, "
+        "'2026' AS period, 'etr.csv' AS official_name, 'https://example.invalid' AS url, 'abc' AS sha256, "
         "1::BIGINT AS bytes, '2026-01-01' AS fetched_at, 'snapshot' AS origin"
     )
     return con

@@ -21,12 +21,13 @@ from assets.indicators.assets import indicators
 from assets.indicators.framework import load_framework
 from assets.ingest.engagement_panel import DATASET as PANEL_DATASET
 from assets.ingest.engagement_panel import raw_engagement_panel
-from assets.ingest.raw_files import recorded_files
+from assets.ingest.raw_files import record_files_used, recorded_files
 from assets.staged.performance.assets import performance_annual
 from pipeline import dictionary
 from pipeline.asset_metadata import reused, table_metadata, up_to_date
 from pipeline.checks import gx_check
 from pipeline.incremental import fingerprint, mark_built, upstream_fingerprint
+from pipeline.sources import SourceFile
 from pipeline.warehouse import WarehouseResource, replace_table, table_exists, transaction
 
 SCORE_TABLES = {"factor_scores": "factors", "barrier_scores": "factors", "readiness_index": "index"}
@@ -35,7 +36,7 @@ SCORE_TABLES = {"factor_scores": "factors", "barrier_scores": "factors", "readin
 def _read(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     if not table_exists(con, table):
         raise dg.Failure(f"table {table} has not been built")
-    return con.sql(f'SELECT * FROM "{table}"').pl()
+    return con.sql(f'SELECT * FROM "{table}" ORDER BY ALL').pl()  # fixed order: same sums, same bytes on a re-run
 
 
 def _doc(table: str) -> dict[str, object]:
@@ -43,13 +44,18 @@ def _doc(table: str) -> dict[str, object]:
     return {"description": doc.description, "metadata": doc.dagster_metadata(), "kinds": {"polars", "duckdb"}}
 
 
-def _write(warehouse: WarehouseResource, frames: dict[str, pl.DataFrame], fp: str) -> dict[str, dict[str, object]]:
-    """Replace every table in one transaction and record their builds; the tables' metadata."""
+def _write(
+    warehouse: WarehouseResource, frames: dict[str, pl.DataFrame], fp: str, source_files: list[SourceFile] | None = None
+) -> dict[str, dict[str, object]]:
+    """Replace every table in one transaction and record their builds (and the source files read directly, for
+    build_info); the tables' metadata."""
     with warehouse.get_connection() as con:
         with transaction(con):
             for table, frame in frames.items():
                 replace_table(con, table, frame)
                 mark_built(con, table, None, fp)
+            if source_files:
+                record_files_used(con, source_files[0].dataset, None, source_files)
         return {table: table_metadata(con, table) for table in frames}
 
 
@@ -282,7 +288,7 @@ def index_validity(warehouse: WarehouseResource) -> dg.MaterializeResult:
         inputs["performance_annual"],
         read_engagement_panel(panel_file.path),
     )
-    metadata = _write(warehouse, {"index_validity": frame}, fp)["index_validity"]
+    metadata = _write(warehouse, {"index_validity": frame}, fp, [panel_file])["index_validity"]
     outcomes = frame.filter(pl.col("validity_check") == "outcome_association")
     published = frame.filter(pl.col("published_estimate").is_not_null())
     return dg.MaterializeResult(

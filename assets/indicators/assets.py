@@ -28,11 +28,13 @@ UPSTREAM_BUILDS = ["staff_survey_tables", "performance_annual"]
 
 
 def read_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
-    """The staged tables the framework reads, whole (tens of thousands of rows)."""
+    """The staged tables the framework reads, whole (tens of thousands of rows), in a fixed row order: a partition
+    rebuilt with the same rows lands elsewhere in the table, and sums of floats taken in another order can differ in
+    the last bit, which would make a re-run publish different bytes."""
     missing = [t for t in INPUT_TABLES if not table_exists(con, t)]
     if missing:
         raise dg.Failure(f"{', '.join(missing)} not built yet: run the staff survey and performance partitions first")
-    return {table: con.sql(f'SELECT * FROM "{table}"').pl() for table in INPUT_TABLES}
+    return {table: con.sql(f'SELECT * FROM "{table}" ORDER BY ALL').pl() for table in INPUT_TABLES}
 
 
 def available(inputs: dict[str, pl.DataFrame]) -> pl.DataFrame:

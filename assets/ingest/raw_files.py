@@ -13,8 +13,9 @@ import polars as pl
 
 from pipeline import dictionary
 from pipeline.errors import SourceUnavailableError
+from pipeline.fetch.http import DownloadError, forget_unreachable_hosts
 from pipeline.resources import SourceResource
-from pipeline.sources import SourceFile, source_files_frame
+from pipeline.sources import SOURCE_FILE_SCHEMA, SourceFile, source_files_frame
 from pipeline.warehouse import WarehouseResource, replace_rows, transaction
 
 RAW_DDL = """CREATE TABLE IF NOT EXISTS "{table}"(
@@ -22,6 +23,10 @@ RAW_DDL = """CREATE TABLE IF NOT EXISTS "{table}"(
     official_name VARCHAR, url VARCHAR, sha256 VARCHAR, bytes BIGINT, fetched_at VARCHAR, origin VARCHAR)"""
 
 Resolver = Callable[[SourceResource, str | None], list[SourceFile]]
+FILES_USED = "source_files_used"
+FILES_USED_DDL = f"""CREATE TABLE IF NOT EXISTS {FILES_USED}(
+    dataset VARCHAR, partition_key VARCHAR, product VARCHAR, period VARCHAR, official_name VARCHAR, url VARCHAR,
+    sha256 VARCHAR, bytes BIGINT, fetched_at VARCHAR, origin VARCHAR)"""
 
 
 def raw_files_asset(
@@ -47,7 +52,15 @@ def raw_files_asset(
         context: dg.AssetExecutionContext, source: SourceResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         key = context.partition_key if context.has_partition_key else None
-        files = resolve(source, key)
+        try:
+            files = resolve(source, key)
+        except DownloadError as error:
+            retry = retry_if_transient(error, context.retry_number, source)
+            if retry is None:
+                raise
+            context.log.warning(f"{error}; retry {context.retry_number + 1} in {retry.seconds_to_wait:g} s")
+            forget_unreachable_hosts()  # else the retry, in this process, would give up on the host without trying
+            raise retry from error
         frame = source_files_frame(files).with_columns(partition_key=pl.lit(key or ""))
         with warehouse.get_connection() as con, transaction(con):
             replace_rows(con, table, frame, "partition_key = ?", [key or ""], ddl=RAW_DDL.format(table=table))
@@ -67,12 +80,36 @@ def raw_files_asset(
     return _asset
 
 
+def retry_if_transient(error: DownloadError, retry_number: int, source: SourceResource) -> dg.RetryRequested | None:
+    """A retry of the step, with backoff, for a transient download failure (a timeout, a server error, a refused
+    connection) while retries remain; None otherwise, so a file refused for what it is (wrong type, over a size
+    cap, a host not allowed) or a parse error fails at once."""
+    if not error.transient or retry_number >= source.step_retries:
+        return None
+    return dg.RetryRequested(
+        max_retries=source.step_retries, seconds_to_wait=source.step_retry_seconds * 2**retry_number
+    )
+
+
+def record_files_used(
+    con: duckdb.DuckDBPyConnection, dataset: str, partition_key: str | None, files: list[SourceFile]
+) -> None:
+    """Record the files a staged asset's tables now hold, in the transaction that writes them.
+
+    `raw_<dataset>` lists what was fetched last, which may be a broken file whose staging failed; the published
+    build_info lists what the published numbers were built from, so it reads this table."""
+    frame = source_files_frame(files).drop("path").with_columns(partition_key=pl.lit(partition_key or ""))
+    replace_rows(
+        con, FILES_USED, frame, "dataset = ? AND partition_key = ?", [dataset, partition_key or ""], ddl=FILES_USED_DDL
+    )
+
+
 def recorded_files(con: duckdb.DuckDBPyConnection, dataset: str, partition_key: str | None) -> list[SourceFile]:
     """The files the ingest asset fetched for this partition (what a staged asset should parse)."""
     table = f"raw_{dataset}"
     try:
         rows = con.sql(
-            f'SELECT * EXCLUDE (partition_key) FROM "{table}" WHERE partition_key = ? ORDER BY product, period',
+            f'SELECT {", ".join(SOURCE_FILE_SCHEMA)} FROM "{table}" WHERE partition_key = ? ORDER BY product, period',
             params=[partition_key or ""],
         ).pl()
     except duckdb.CatalogException:

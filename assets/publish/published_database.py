@@ -13,7 +13,9 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import polars as pl
 
+from assets.ingest.raw_files import FILES_USED
 from assets.publish.atomic import building_directory, fsync_directory, remove_stale_temps
 from assets.publish.gate import verify_file
 from pipeline import dictionary
@@ -35,18 +37,87 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [
-        name
-        for (name,) in con.sql(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "AND table_name LIKE 'raw\\_%' ESCAPE '\\' ORDER BY 1"
-        ).fetchall()
-    ]
+FILE_COLUMNS = ["dataset", "product", "period", "official_name", "url", "sha256", "bytes", "fetched_at", "origin"]
+REVISION_SCHEMA = {
+    "replaced_earlier_file": pl.Boolean,
+    "previous_sha256": pl.String,
+    "previous_official_name": pl.String,
+    "replaced_at": pl.String,
+}
+FILE_KEY = ["dataset", "product", "period"]
 
 
-def build_database(con: duckdb.DuckDBPyConnection, target: Path, source_mode: str) -> dict[str, int]:
-    """Write every published table, ordered by its primary key, into a new file at `target`."""
+def files_read(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every source file the staged tables were built from (`source_files_used`), one row per dataset, product,
+    period."""
+    if not table_exists(con, FILES_USED):
+        return pl.DataFrame(schema={c: pl.Int64 if c == "bytes" else pl.String for c in FILE_COLUMNS})
+    return con.sql(f"SELECT DISTINCT {', '.join(FILE_COLUMNS)} FROM {FILES_USED} ORDER BY ALL").pl()
+
+
+def previous_build_info(published: Path) -> pl.DataFrame | None:
+    """build_info of the last good published file, or None when there is none (or it cannot be read)."""
+    if not published.exists():
+        return None
+    try:
+        previous = duckdb.connect(str(published), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return previous.sql("SELECT * FROM build_info").pl()
+    except duckdb.Error:
+        return None
+    finally:
+        previous.close()
+
+
+def with_revisions(current: pl.DataFrame, previous: pl.DataFrame | None, now: str) -> pl.DataFrame:
+    """Mark each file that replaced a different file published earlier for the same dataset, product and period
+    (a revised release such as an A&E `-revised` CSV, or a re-issued file), with the earlier checksum and name.
+
+    A file published again unchanged keeps the record it had, so re-running a period changes nothing; a failed run
+    publishes nothing, so a broken file that was never published is never recorded as a revision."""
+    if previous is None or previous.is_empty():
+        return current.with_columns(replaced_earlier_file=pl.lit(False)).with_columns(
+            [pl.lit(None, dtype=t).alias(c) for c, t in REVISION_SCHEMA.items() if c != "replaced_earlier_file"]
+        )
+    earlier = previous.select(
+        *FILE_KEY,
+        pl.col("sha256").alias("earlier_sha256"),
+        pl.col("official_name").alias("earlier_name"),
+        *[
+            (pl.col(c) if c in previous.columns else pl.lit(None, dtype=t)).cast(t).alias(f"earlier_{c}")
+            for c, t in REVISION_SCHEMA.items()
+        ],
+    ).unique(FILE_KEY, keep="first")
+    joined = current.join(earlier, on=FILE_KEY, how="left", maintain_order="left")
+    unchanged = pl.col("earlier_sha256") == pl.col("sha256")
+    replaced = pl.col("earlier_sha256").is_not_null() & ~unchanged
+    return joined.select(
+        *current.columns,
+        pl.when(unchanged)
+        .then(pl.col("earlier_replaced_earlier_file").fill_null(False))
+        .otherwise(replaced)
+        .alias("replaced_earlier_file"),
+        pl.when(unchanged)
+        .then(pl.col("earlier_previous_sha256"))
+        .when(replaced)
+        .then(pl.col("earlier_sha256"))
+        .alias("previous_sha256"),
+        pl.when(unchanged)
+        .then(pl.col("earlier_previous_official_name"))
+        .when(replaced)
+        .then(pl.col("earlier_name"))
+        .alias("previous_official_name"),
+        pl.when(unchanged).then(pl.col("earlier_replaced_at")).when(replaced).then(pl.lit(now)).alias("replaced_at"),
+    ).cast(REVISION_SCHEMA)
+
+
+def build_database(
+    con: duckdb.DuckDBPyConnection, target: Path, source_mode: str, previous: Path | None = None
+) -> dict[str, int]:
+    """Write every published table, ordered by its primary key, into a new file at `target`; `previous` is the
+    last good published file, whose build_info says which source files are revisions."""
     con.execute(f"ATTACH {_quote(str(target))} AS pub")
     try:
         counts: dict[str, int] = {}
@@ -57,20 +128,21 @@ def build_database(con: duckdb.DuckDBPyConnection, target: Path, source_mode: st
             con.execute(f'CREATE TABLE pub."{name}" AS SELECT {columns} FROM main."{name}" ORDER BY {order}')
             counts[name] = con.sql(f'SELECT count(*) FROM pub."{name}"').fetchall()[0][0]
 
-        raw = _raw_tables(con)
-        files_sql = " UNION ALL ".join(f'SELECT * EXCLUDE (partition_key, path) FROM main."{t}"' for t in raw)
-        con.execute(
-            "CREATE TABLE pub.build_info AS SELECT ?::TIMESTAMP AS built_at, ? AS code_version, "
-            "? AS code_fingerprint, ? AS source_mode, dataset, product, period, official_name, url, sha256, "
-            f"bytes, fetched_at, origin FROM ({files_sql or 'SELECT NULL AS dataset LIMIT 0'}) "
-            "GROUP BY ALL ORDER BY dataset, product, period",
-            [
-                datetime.now(UTC).replace(tzinfo=None),
-                version("nhs-change-readiness"),
-                code_fingerprint(),
-                source_mode,
-            ],
+        now = datetime.now(UTC).replace(tzinfo=None)
+        files = with_revisions(
+            files_read(con),
+            previous_build_info(previous) if previous else None,
+            datetime.now(UTC).isoformat(timespec="seconds"),
         )
+        con.register("_files_read", files)
+        try:
+            con.execute(
+                "CREATE TABLE pub.build_info AS SELECT ?::TIMESTAMP AS built_at, ? AS code_version, "
+                "? AS code_fingerprint, ? AS source_mode, * FROM _files_read ORDER BY dataset, product, period",
+                [now, version("nhs-change-readiness"), code_fingerprint(), source_mode],
+            )
+        finally:
+            con.unregister("_files_read")
         counts["build_info"] = con.sql("SELECT count(*) FROM pub.build_info").fetchall()[0][0]
 
         con.execute(sql_file(__file__, "views.sql").replace("{db}", "pub"))
@@ -147,7 +219,7 @@ def publish_atomically(con: duckdb.DuckDBPyConnection, target: Path, source_mode
     temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     temp.unlink(missing_ok=True)
     try:
-        counts = build_database(con, temp, source_mode)
+        counts = build_database(con, temp, source_mode, previous=target)
         problems = verify_file(temp)
         if problems:
             raise PublicationBlockedError(
@@ -182,9 +254,7 @@ def published_database(
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(target.parent, f".{target.name}.tmp-*")  # a killed run's, even when nothing is rebuilt
     with warehouse.get_connection() as con:
-        fp = fingerprint(
-            "published_database", upstream_fingerprint(con, source_tables() + _raw_tables(con)), source.mode
-        )
+        fp = fingerprint("published_database", upstream_fingerprint(con, source_tables()), source.mode)
         fresh = (
             target.exists()
             and parquet_complete(parquet_directory(target))

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.settings import local_path
 from pipeline.sources import sha256_of
 
 SIDECAR_SUFFIX = ".source.json"
@@ -47,7 +48,7 @@ def sidecar_path(path: Path) -> Path:
 
 
 def dataset_dir(raw_dir: str | Path, dataset: str) -> Path:
-    return Path(raw_dir) / dataset
+    return local_path(raw_dir) / dataset
 
 
 def read_sidecar(path: Path) -> dict[str, Any] | None:

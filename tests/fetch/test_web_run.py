@@ -40,6 +40,7 @@ def _use(monkeypatch: pytest.MonkeyPatch, root: Path, server: PublisherServer, r
     monkeypatch.setenv("NHS_READINESS_WAREHOUSE", str(root / "work" / "warehouse.duckdb"))
     monkeypatch.setenv("NHS_READINESS_PUBLISHED_DIR", str(root / "published"))
     options = {"url_rewrites": server.rewrites(), "retries": 1, "backoff_seconds": 0.01, "timeout_seconds": 5}
+    options |= {"step_retries": 1, "step_retry_seconds": 0.01}
     monkeypatch.setenv("NHS_READINESS_SOURCE_OPTIONS", json.dumps(options))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
 

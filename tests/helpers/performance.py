@@ -41,7 +41,9 @@ def private_snapshot(root: Path, rows: list[dict[str, str]]) -> Path:
         target = root / row["path"]
         target.parent.mkdir(parents=True, exist_ok=True)
         if not row.get("missing"):
-            shutil.copyfile(row.get("source") or SNAPSHOT_DIR / row["path"], target)
+            shutil.copy2(
+                row.get("source") or SNAPSHOT_DIR / row["path"], target
+            )  # keeps the modification time: fetched_at
             row = {**row, "sha256": sha256_of(target), "bytes": str(target.stat().st_size)}
         out.append({k: row[k] for k in fields})
     with (root / "manifest.csv").open("w", newline="") as handle:

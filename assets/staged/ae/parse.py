@@ -2,17 +2,18 @@
 
 Handles both header eras: the current one (booked appointments reported separately) and the older
 "Number of A&E attendances …" one (2015 to August 2020, no booked-appointment columns); the England total
-footer in any spelling (`TOTAL`, `Total`, `Total `); trailing spaces in names; and empty trailing columns.
+footer in any spelling (`TOTAL`, `Total`, `Total `), which current-layout files must end with (without it the
+file was cut short); trailing spaces in names; empty trailing columns; a byte-order mark, Windows line endings and
+thousands separators in counts.
 """
 
-import csv
-import io
 import re
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
+from assets.staged.files import csv_records, repeated_header
 from assets.staged.performance.measures import (
     ParsedMonth,
     as_totals,
@@ -79,15 +80,11 @@ MONTHS = {
 }
 
 
-def _read_rows(path: Path) -> list[list[str]]:
-    text = path.read_bytes().decode("utf-8-sig")
-    rows = [r for r in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in r)]
-    if not rows:
-        raise InputDataError("the file is empty", file=path)
-    return rows
-
-
 def _era(header: list[str], path: Path) -> tuple[str, dict[str, int]]:
+    known = [*ID_COLUMNS.values(), *(h for columns in HEADER_ERAS.values() for h in columns.values())]
+    repeated = repeated_header(header, known)
+    if repeated:
+        raise InputDataError("the header repeats this column", file=path, row=1, column=repeated)
     position = {name.strip(): i for i, name in enumerate(header) if name.strip()}
     missing_id = [h for h in ID_COLUMNS.values() if h not in position]
     if missing_id:
@@ -114,11 +111,11 @@ def data_month(period_text: str) -> date | None:
 
 def read_provider_counts(path: Path) -> tuple[pl.DataFrame, str]:
     """Every row of the file (providers and the total footer) with typed counts, and the header era."""
-    rows = _read_rows(path)
-    header, body = rows[0], rows[1:]
+    records = csv_records(path)
+    (_, header), body = records[0], [row for _, row in records[1:]]
     era, position = _era(header, path)
     width = max(position.values()) + 1
-    for number, row in enumerate(body, start=2):
+    for number, row in records[1:]:
         if len(row) < width:
             raise InputDataError(f"has {len(row)} columns, the header has {len(header)}", file=path, row=number)
         extra = [cell for cell in row[len(header) :] if cell.strip()]
@@ -127,7 +124,7 @@ def read_provider_counts(path: Path) -> tuple[pl.DataFrame, str]:
     frame = pl.DataFrame(
         {name: [row[i].strip() for row in body] for name, i in position.items()},
         schema={name: pl.String for name in position},
-    ).with_columns(source_row=pl.int_range(2, len(body) + 2, dtype=pl.Int64))
+    ).with_columns(source_row=pl.Series([number for number, _ in records[1:]], dtype=pl.Int64))
     labels = {canonical: header[position[canonical]].strip() for canonical in HEADER_ERAS[era]}
     frame = counts(frame, labels, file=path)
     absent = [c for c in ATTENDANCES + OVER_4_HOURS if c not in frame.columns]
@@ -136,7 +133,7 @@ def read_provider_counts(path: Path) -> tuple[pl.DataFrame, str]:
 
 def parse_ae_csv(path: Path, month: date, official_name: str | None = None) -> ParsedMonth:
     """Provider measures ae_4hr_pct_all, ae_4hr_pct_type1 and ae_12hr_dta_waits, and the file's TOTAL row."""
-    frame, _era_name = read_provider_counts(path)
+    frame, era = read_provider_counts(path)
     for row in frame.select("period", "source_row").iter_rows(named=True):
         if row["period"].strip().lower() == "total":
             continue
@@ -172,6 +169,15 @@ def parse_ae_csv(path: Path, month: date, official_name: str | None = None) -> P
     )
     is_total = pl.col("reported_org_code").str.to_lowercase() == "total"
     providers, total = frame.filter(~is_total), frame.filter(is_total)
+    if era == "current" and total.is_empty():
+        last = frame.row(-1, named=True)
+        raise InputDataError(
+            "no England TOTAL row after the last provider: every current-layout file ends with one, so this one "
+            "was cut short (a truncated download?)",
+            file=path,
+            row=last["source_row"] + 1,
+            column="Org Code",
+        )
     duplicated = providers.filter(pl.col("reported_org_code").is_duplicated())
     if duplicated.height:
         first = duplicated.row(-1, named=True)

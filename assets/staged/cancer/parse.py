@@ -17,6 +17,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
+from assets.staged.files import column_letter, open_excel
 from assets.staged.performance.measures import (
     ParsedMonth,
     as_totals,
@@ -54,29 +55,37 @@ def _sheet(reader: fastexcel.ExcelReader, path: Path, name: str) -> pl.DataFrame
     )
 
 
-def sheet_month(frame: pl.DataFrame) -> date | None:
-    """The data month from the title block: `Period:` `January 2026` (combined) or `Apr-25` (provider)."""
-    cells = [c for row in frame.head(15).drop("source_row").rows() for c in row]
-    for i, cell in enumerate(cells):
+def period_cell(frame: pl.DataFrame) -> tuple[date | None, int | None, str | None]:
+    """The data month from the title block, `Period:` `January 2026` (combined) or `Apr-25` (provider), with the
+    Excel row and column of the cell that gives it."""
+    top = frame.head(15)
+    cells = [
+        (row_number, f"c{index}", cell)
+        for row_number, *values in top.select("source_row", pl.all().exclude("source_row")).rows()
+        for index, cell in enumerate(values)
+    ]
+    for i, (row_number, column, cell) in enumerate(cells):
         if cell == "Period:":
-            following = next((c for c in cells[i + 1 :] if c), "")
+            following = next(((r, c, v) for r, c, v in cells[i + 1 :] if v), (row_number, column, ""))
             try:
-                return datetime.strptime(following, "%B %Y").date()
+                return datetime.strptime(following[2], "%B %Y").date(), following[0], following[1]
             except ValueError:
-                return None
+                return None, following[0], following[1]
         if cell and SHORT_PERIOD.match(cell):
-            return datetime.strptime(cell.title(), "%b-%y").date()
-    return None
+            return datetime.strptime(cell.title(), "%b-%y").date(), row_number, column
+    return None, None, None
 
 
 def _check_month(frame: pl.DataFrame, month: date, path: Path, sheet: str) -> None:
-    found = sheet_month(frame)
+    found, row, column = period_cell(frame)
     if found != month:
         shown = f"{found:%B %Y}" if found else "no period"
         raise InputDataError(
             f"title block gives {shown}, not the data month {month:%B %Y} this file was loaded for",
             file=path,
             sheet=sheet,
+            row=row,
+            column=column_letter(int(column[1:])) if column else None,
         )
 
 
@@ -160,7 +169,7 @@ def parse_cancer_workbook(path: Path, product: str, month: date, official_name: 
     """Provider measures cancer_fds_pct, cancer_31d_pct and cancer_62d_pct, and the England rows of the file."""
     if product not in PROVIDER_CODE:
         raise ValueError(f"unknown cancer waiting times product {product!r}")
-    reader = fastexcel.read_excel(path)
+    reader = open_excel(path)
     source = official_name or path.name
     measures, totals, sheets = [], [], {}
     for spec in standard_rows(product):

@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from assets.ingest.ods import raw_ods
-from assets.ingest.raw_files import recorded_files
+from assets.ingest.raw_files import record_files_used, recorded_files
 from assets.staged.ods.etr import parse_etr
 from pipeline import dictionary
 from pipeline.asset_metadata import reused, table_metadata, up_to_date
@@ -35,6 +35,7 @@ def ods_trusts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         with transaction(con):
             replace_table(con, "ods_trusts", frame)
+            record_files_used(con, "ods", None, [etr])
             mark_built(con, "ods_trusts", None, fp)
         return dg.MaterializeResult(
             metadata={

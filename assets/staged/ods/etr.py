@@ -1,10 +1,10 @@
 """Parser for the ODS `etr` NHS trusts file: 27 quoted columns, no header row."""
 
-import csv
 from pathlib import Path
 
 import polars as pl
 
+from assets.staged.files import csv_records
 from pipeline.errors import InputDataError
 
 ETR_COLUMNS = 27
@@ -19,14 +19,13 @@ def parse_etr(path: Path, regions: pl.DataFrame) -> pl.DataFrame:
     Raises InputDataError for an empty file, a header row, a row with the wrong number of
     columns, a malformed code or date, or a duplicated code.
     """
-    text = path.read_bytes().decode("utf-8-sig", errors="strict")
-    rows = list(csv.reader(text.splitlines()))
-    rows = [r for r in rows if r]
-    if not rows:
+    records = csv_records(path)
+    if not records:
         raise InputDataError("the file is empty", file=path)
+    rows = [row for _, row in records]
     if rows[0][CODE].strip().lower() in {"organisation code", "org code", "code"}:
-        raise InputDataError("has a header row; the ODS etr export has none", file=path, row=1)
-    for number, row in enumerate(rows, start=1):
+        raise InputDataError("has a header row; the ODS etr export has none", file=path, row=records[0][0])
+    for number, row in records:
         if len(row) != ETR_COLUMNS:
             raise InputDataError(
                 f"has {len(row)} columns, expected {ETR_COLUMNS} (ODS etr layout)", file=path, row=number
@@ -41,7 +40,7 @@ def parse_etr(path: Path, regions: pl.DataFrame) -> pl.DataFrame:
             "open_date_text": [r[OPEN_DATE].strip() for r in rows],
             "close_date_text": [r[CLOSE_DATE].strip() or None for r in rows],
         }
-    ).with_row_index("source_row", offset=1)
+    ).with_columns(source_row=pl.Series([number for number, _ in records], dtype=pl.UInt32))
     bad_code = frame.filter(~pl.col("org_code").str.contains(ORG_CODE_PATTERN))
     if bad_code.height:
         first = bad_code.row(0, named=True)

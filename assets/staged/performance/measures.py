@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.staged.files import without_thousands_separators
 from pipeline.errors import InputDataError
 from pipeline.reference import read_reference
 
@@ -50,12 +51,14 @@ def counts(
 ) -> pl.DataFrame:
     """Cast text count cells to floats. `columns` maps frame column → the file's own column name.
 
-    Raises InputDataError naming the file, sheet, row (`source_row`) and column for an empty, non-numeric,
-    negative count, or one that is not a multiple of `step` (1 for people; 0.5 where a pathway shared by two
-    providers counts half to each; None for FTE days).
+    Counts written with thousands separators (`1,234`) are read as numbers. Raises InputDataError naming the file,
+    sheet, row (`source_row`) and column for an empty, non-numeric, negative count, or one that is not a multiple
+    of `step` (1 for people; 0.5 where a pathway shared by two providers counts half to each; None for FTE days).
     """
 
-    numbers = frame.select([pl.col(c).str.strip_chars().cast(pl.Float64, strict=False) for c in columns])
+    numbers = frame.select(
+        [without_thousands_separators(pl.col(c).str.strip_chars()).cast(pl.Float64, strict=False) for c in columns]
+    )
 
     def suspect(column: str) -> pl.Expr:
         number = pl.col(column)

@@ -12,7 +12,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from assets.ingest.raw_files import recorded_files
+from assets.ingest.raw_files import record_files_used, recorded_files
 from assets.staged.ods.assets import ods_trusts
 from assets.staged.performance.measures import ParsedMonth
 from assets.staged.performance.organisations import UNMATCHED, match_organisations
@@ -115,6 +115,7 @@ def staged_performance_asset(
                 replace_rows(
                     con, FILE_TOTALS, totals, "dataset = ? AND period_month = ?", [dataset, month], ddl=TOTALS_DDL
                 )
+                record_files_used(con, dataset, key, files)
                 mark_built(con, table, key, fp)
             return dg.MaterializeResult(metadata=_month_metadata(con, table, dataset, month))
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 from isal import isal_zlib
 
+from assets.staged.files import zip_members
 from assets.staged.performance.measures import (
     ParsedMonth,
     count_rows,
@@ -30,6 +31,7 @@ from assets.staged.performance.measures import (
 from pipeline.errors import InputDataError
 
 INCOMPLETE, ALL_FUNCTIONS = "Part_2", "C_999"
+COMMISSIONER = "Commissioner Org Code"
 ID_COLUMNS = {
     "period": "Period",
     "reported_org_code": "Provider Org Code",
@@ -47,9 +49,10 @@ COMPRESSED_BLOCK_BYTES = 1 << 20
 UNUSED_SEPARATOR = "\x1f"
 
 
-def csv_member(archive: zipfile.ZipFile, path: Path) -> str:
-    """The one CSV in the zip, ignoring macOS resource-fork entries (`__MACOSX/…`)."""
-    names = [n for n in archive.namelist() if n.lower().endswith(".csv") and not n.startswith("__MACOSX/")]
+def csv_member(path: Path) -> str:
+    """The one CSV in the zip, after the archive passed the safety checks (no path traversal, links or zip bombs;
+    macOS resource-fork entries `__MACOSX/…` ignored)."""
+    names = [n for n in zip_members(path) if n.lower().endswith(".csv")]
     if len(names) != 1:
         raise InputDataError(f"expected one CSV in the zip, found {len(names)}: {names[:3]}", file=path)
     return names[0]
@@ -60,8 +63,9 @@ def member_blocks(path: Path) -> Iterator[bytes]:
 
     A deflated member is inflated with ISA-L (about 2.5 times faster than zlib) and its CRC checked at the end;
     any other compression falls back to the standard library's zip reader."""
+    member = csv_member(path)
     with zipfile.ZipFile(path) as archive:
-        info = archive.getinfo(csv_member(archive, path))
+        info = archive.getinfo(member)
         if info.compress_type != zipfile.ZIP_DEFLATED:
             with archive.open(info) as stream:
                 while block := stream.read(BLOCK_BYTES):
@@ -146,7 +150,7 @@ def read_incomplete_rows(path: Path) -> tuple[pl.DataFrame, list[str]]:
     header_line, _, rest = first.partition(b"\n")
     header_text = header_line.decode("utf-8-sig").rstrip("\r")
     header = [h.strip() for h in next(csv.reader([header_text]))] if header_text else []
-    missing = [h for h in ID_COLUMNS.values() if h not in header]
+    missing = [h for h in [*ID_COLUMNS.values(), COMMISSIONER] if h not in header]
     if missing:
         raise InputDataError(f"header has no {missing[0]!r} column", file=path, row=1, column=missing[0])
     if len(set(header)) != len(header):
@@ -171,7 +175,7 @@ def _typed_rows(data: bytes, header: list[str], path: Path) -> pl.DataFrame:
     Fast path: Polars parses the count columns as integers. Only when that fails, or finds an empty or negative
     count, are the rows read again as text and checked cell by cell, to name the row and column at fault."""
     counted = [*weekly_buckets(header), ID_COLUMNS["total_all"]]
-    columns = ["source_row", *dict.fromkeys([*ID_COLUMNS.values(), *counted])]
+    columns = ["source_row", *dict.fromkeys([*ID_COLUMNS.values(), COMMISSIONER, *counted])]
     try:
         frame = _wanted(
             pl.read_csv(
@@ -221,6 +225,17 @@ def parse_rtt_zip(path: Path, month: date, official_name: str | None = None) -> 
         )
     if frame.is_empty():
         raise InputDataError("no Part_2 / C_999 (incomplete pathways, all functions) rows", file=path)
+    keys = [ID_COLUMNS["reported_org_code"], COMMISSIONER]
+    repeated = frame.sort("source_row").filter(~pl.struct(keys).is_first_distinct())
+    if repeated.height:  # rows are summed over commissioners, so a repeated row would be counted twice
+        first = repeated.row(0, named=True)
+        raise InputDataError(
+            f"provider {first[keys[0]]} and commissioner {first[COMMISSIONER]} appear twice in the incomplete "
+            "pathways rows",
+            file=path,
+            row=first["source_row"],
+            column=COMMISSIONER,
+        )
     months = {text: data_month(text) for text in frame["Period"].unique()}
     bad_period = frame.filter(pl.col("Period").is_in([t for t, m in months.items() if m != month]))
     if bad_period.height:

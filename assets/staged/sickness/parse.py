@@ -2,7 +2,8 @@
 
 Two layouts: the current upper-case one (`DATE` as dd/mm/yyyy, `FTE_DAYS_LOST`, `FTE_DAYS_AVAILABLE`,
 `SICKNESS_ABSENCE_RATE_PERCENT`) and the older one with `SA Rate (%)` and `YYYY-MON` dates. The rate is
-recomputed from the FTE columns: the published one is rounded.
+recomputed from the FTE columns: the published one is rounded (so a rate column written as fractions of 1
+changes nothing).
 """
 
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.staged.files import csv_records
 from assets.staged.performance.measures import (
     ParsedMonth,
     counts,
@@ -46,18 +48,30 @@ def _month_of(text: str) -> date | None:
 
 def parse_sickness_csv(path: Path, month: date, official_name: str | None = None) -> ParsedMonth:
     """Provider measure sickness_absence_pct = FTE days lost ÷ FTE days available × 100. No total row."""
-    raw = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=False)
-    if raw.is_empty():
+    records = csv_records(path)
+    (_, header), body = records[0], records[1:]
+    if not body:
         raise InputDataError("the file has no data rows", file=path)
-    by_name = {name.strip().lower(): name for name in raw.columns}
-    selected = {}
+    names = [name.strip().lower() for name in header]
+    selected: dict[str, str] = {}
+    position: dict[str, int] = {}
     for canonical, spellings in COLUMNS.items():
-        found = next((by_name[s.lower()] for s in spellings if s.lower() in by_name), None)
+        found = next((s for s in spellings if s.lower() in names), None)
         if found is None:
             raise InputDataError(f"header has no {spellings[0]!r} column", file=path, row=1, column=spellings[0])
-        selected[canonical] = found
-    frame = raw.select([pl.col(name).str.strip_chars().alias(c) for c, name in selected.items()]).with_columns(
-        source_row=pl.int_range(2, raw.height + 2, dtype=pl.Int64)
+        if names.count(found.lower()) > 1:
+            raise InputDataError("the header repeats this column", file=path, row=1, column=found)
+        position[canonical] = names.index(found.lower())
+        selected[canonical] = header[position[canonical]].strip()
+    for number, row in body:
+        if len(row) != len(header):
+            raise InputDataError(f"has {len(row)} columns, the header has {len(header)}", file=path, row=number)
+    frame = pl.DataFrame(
+        {
+            **{c: [row[i].strip() for _, row in body] for c, i in position.items()},
+            "source_row": [number for number, _ in body],
+        },
+        schema={**dict.fromkeys(position, pl.String), "source_row": pl.Int64},
     )
     for row in frame.select("date", "source_row").iter_rows(named=True):
         if _month_of(row["date"] or "") != month:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
-from assets.ingest.raw_files import recorded_files
+from assets.ingest.raw_files import record_files_used, recorded_files
 from assets.ingest.staff_survey import DATASET, raw_staff_survey
 from assets.staged.staff_survey import scoring
 from assets.staged.staff_survey.build import SCHEMAS, TABLES, build_survey_year, extract_items
@@ -62,6 +62,7 @@ def staff_survey_tables(
         with transaction(con):
             for table in TABLES:
                 replace_rows(con, table, built.tables[table], where, params, ddl=_ddl(table))
+            record_files_used(con, DATASET, context.partition_key, files)
             mark_built(con, ASSET, context.partition_key, fp)
         for table in TABLES:
             extra = {"sources": dg.MetadataValue.json(built.metadata)} if table == "staff_survey_items" else {}

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.staged.files import column_letter, is_suppressed, without_thousands_separators
 from assets.staged.staff_survey.groups import match_group
-from assets.staged.staff_survey.workbook import SUPPRESSED_MARKERS, column_letter, open_workbook
+from assets.staged.staff_survey.workbook import open_workbook
 from pipeline.errors import InputDataError
 from pipeline.reference import read_reference
 
@@ -123,8 +124,8 @@ def _values(
         meta_frame, on="col_name"
     )
     text = pl.col("text").str.strip_chars()
-    long = long.with_columns(value=text.cast(pl.Float64, strict=False))
-    bad = long.filter(pl.col("value").is_null() & text.is_not_null() & (text != "") & ~text.is_in(SUPPRESSED_MARKERS))
+    long = long.with_columns(value=without_thousands_separators(text).cast(pl.Float64, strict=False))
+    bad = long.filter(pl.col("value").is_null() & text.is_not_null() & (text != "") & ~is_suppressed(text))
     if bad.height:
         first = bad.row(0, named=True)
         raise InputDataError(

@@ -134,7 +134,7 @@ def _from_workbook(
     responses, dropped = scoring.harmonise(parsed.responses, year)
     unknown = scoring.unscored_options(responses)
     if unknown.height:
-        first = unknown.row(0, named=True)
+        first = unknown.sort("source_sheet", "source_column").row(0, named=True)
         raise InputDataError(
             f"option {first['option_label']!r} of {first['question_id']} is not in question_catalogue.csv, "
             "so the item cannot be scored",

@@ -5,12 +5,14 @@ One row per organisation and year; every column is described in data/reference/s
 its options and the item statistics that those sums determine exactly are recovered later.
 """
 
+import csv
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import polars as pl
 
+from assets.staged.files import is_suppressed, read_csv_text, repeated_header, without_thousands_separators
 from pipeline.errors import InputDataError
 from pipeline.reference import read_reference
 
@@ -45,13 +47,16 @@ def _null_markers(column: str) -> pl.Expr:
 
 def parse_trust_extract(path: Path, survey_year: int) -> ExtractTables:
     """The extract's rows for one survey year; raises InputDataError for a file that does not match the layout."""
-    if not path.read_bytes().strip():
-        raise InputDataError("the file is empty", file=path)
+    text = read_csv_text(path)
     try:
-        frame = pl.read_csv(path, infer_schema=False)
+        frame = pl.read_csv(text.encode(), infer_schema=False)
     except pl.exceptions.PolarsError as error:
         raise InputDataError(f"not a readable CSV: {str(error).splitlines()[0]}", file=path) from None
     documented = extract_columns()["extract_column"].to_list()
+    header = next(csv.reader([text.partition("\n")[0]]))
+    repeated = repeated_header(header, documented)
+    if repeated:
+        raise InputDataError("the header repeats this column", file=path, row=1, column=repeated)
     extra = [c for c in frame.columns if c not in documented]
     if extra:
         raise InputDataError(
@@ -70,7 +75,14 @@ def parse_trust_extract(path: Path, survey_year: int) -> ExtractTables:
         raise InputDataError(
             f"{bad_year['Year'][0]!r} is not a year", file=path, row=bad_year["source_row"][0], column="Year"
         )
+    years = sorted(set(frame["Year"].to_list()))
     frame = frame.filter(pl.col("Year").cast(pl.Int32) == survey_year)
+    if frame.is_empty():
+        raise InputDataError(
+            f"has no rows for survey year {survey_year} (years in the file: {', '.join(years) or 'none'})",
+            file=path,
+            column="Year",
+        )
 
     organisations = _organisations(frame, survey_year)
     duplicated = organisations.filter(pl.col("org_code").is_duplicated())
@@ -121,10 +133,11 @@ def _values(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
         index=["source_row", "org_code"], variable_name="extract_column", value_name="text"
     )
     text = pl.col("text").str.strip_chars()
+    missing = text.is_in(MISSING_MARKERS) | is_suppressed(text)
     long = long.with_columns(
-        value=pl.when(text.is_in(MISSING_MARKERS)).then(None).otherwise(text).cast(pl.Float64, strict=False)
+        value=pl.when(missing).then(None).otherwise(without_thousands_separators(text)).cast(pl.Float64, strict=False)
     )
-    bad = long.filter(pl.col("value").is_null() & text.is_not_null() & ~text.is_in(MISSING_MARKERS))
+    bad = long.filter(pl.col("value").is_null() & text.is_not_null() & ~missing)
     if bad.height:
         first = bad.row(0, named=True)
         raise InputDataError(
@@ -136,4 +149,27 @@ def _values(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
         raise InputDataError(
             f"{first['value']} is negative", file=path, row=first["source_row"], column=first["extract_column"]
         )
+    _refuse_fractions(long, path)
     return long.drop("text")
+
+
+def _refuse_fractions(long: pl.DataFrame, path: Path) -> None:
+    """Rates are percentages (0-100). In a real row some rate is always above 1 (100 - %Never of the burnout items
+    is most staff), so a row whose every rate is at most 1 holds fractions of 1, which would be stored 100 times
+    too small."""
+    rates = long.join(
+        extract_columns().filter(pl.col("role") == "option_sum").select("extract_column"), on="extract_column"
+    )
+    per_row = rates.group_by("source_row").agg(
+        pl.col("value").max().alias("largest"), pl.col("value").count().alias("rates"), pl.col("extract_column").first()
+    )
+    fractions = per_row.filter((pl.col("rates") > 0) & (pl.col("largest") <= 1)).sort("source_row")
+    if fractions.height:
+        first = fractions.row(0, named=True)
+        raise InputDataError(
+            f"every rate in this row is at most 1 (largest {first['largest']:.4g}): percentages written as fractions "
+            "of 1?",
+            file=path,
+            row=first["source_row"],
+            column=first["extract_column"],
+        )

@@ -4,10 +4,10 @@ Layout (data-sources.md §3.4): every data sheet has the question or score label
 block of columns (so it is forward-filled), and the header on row 5: six ID columns, then per block one
 `% <option>` column per response option (or a `<code> - score` column) and `Base (number of responses)`.
 Data rows start on row 6 and end at the first blank row. Sheet names vary by year, so sheets are selected
-by pattern. Suppressed cells (`-`, `*`, `<10`, `<11`) become null.
+by pattern. Suppressed cells (`-`, `*`, `<10`, `<11` and the other markers in
+data/reference/suppression_markers.csv) become null; counts written with thousands separators are read as numbers.
 """
 
-import io
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -16,6 +16,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
+from assets.staged.files import column_letter, is_suppressed, open_excel, without_thousands_separators, zip_members
 from pipeline.errors import InputDataError
 
 LABEL_ROW, HEADER_ROW = 1, 5  # 1-based Excel rows
@@ -30,7 +31,8 @@ ID_HEADERS: tuple[tuple[str, ...], ...] = (
 )
 ID_NAMES = ("org_code", "org_name", "benchmarking_group", "region", "ics", "weighting")
 BASE_HEADER = "Base (number of responses)"
-SUPPRESSED_MARKERS = ("-", "*", "<10", "<11")
+# rounding of published percentages: a question's options sum to 100 within 0.5 (expectations/staff_survey_responses)
+FRACTION_TOLERANCE = 0.005
 
 QUESTION_SHEET = re.compile(r"\bQ\d+[A-Za-z]?(\s*-\s*Q?\d+[A-Za-z]?)?\s*$")
 SCORE_SHEETS = {"people_promise": re.compile(r"PEOPLE\s+PROMISE", re.I), "themes": re.compile(r"^\s*THEMES?\b", re.I)}
@@ -49,41 +51,16 @@ class WorkbookTables:
     sheets_ignored: list[str] = field(default_factory=list)
 
 
-def column_letter(index: int) -> str:
-    """0-based column index → Excel letters (0 → A, 27 → AB)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def open_workbook(path: Path, member_hint: str = "organisational results") -> tuple[fastexcel.ExcelReader, str]:
     """Open an xlsx (or the matching xlsx inside the publisher's zip); bad files raise InputDataError."""
-    name = path.name
-    data = path.read_bytes()
-    if not data:
-        raise InputDataError("the file is empty", file=path)
-    if path.suffix.lower() == ".zip":
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                members = [m for m in archive.namelist() if m.lower().endswith(".xlsx") and member_hint in m.lower()]
-                if not members:
-                    raise InputDataError(f"the zip holds no '*{member_hint}*.xlsx' workbook", file=path)
-                name = members[0]
-                data = archive.read(name)
-        except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
-            raise InputDataError(f"not a readable zip archive (truncated or corrupt?): {error}", file=path) from None
-    if data.lstrip()[:1] == b"<":
-        raise InputDataError("is an HTML/XML page, not an Excel workbook (an error page saved as .xlsx?)", file=name)
-    try:
-        return fastexcel.read_excel(data), name
-    except Exception as error:  # calamine raises its own exception types for every unreadable file
-        first_line = str(error).splitlines()[0]
-        raise InputDataError(
-            f"not a readable Excel workbook (truncated or corrupt?): {first_line}", file=name
-        ) from None
+    if path.suffix.lower() != ".zip":
+        return open_excel(path), path.name
+    members = [m for m in zip_members(path) if m.lower().endswith(".xlsx") and member_hint in m.lower()]
+    if not members:
+        raise InputDataError(f"the zip holds no '*{member_hint}*.xlsx' workbook", file=path)
+    with zipfile.ZipFile(path) as archive:
+        data = archive.read(members[0])
+    return open_excel(path, data, members[0]), members[0]
 
 
 def _read_sheet(reader: fastexcel.ExcelReader, sheet: str, file: str) -> pl.DataFrame:
@@ -182,13 +159,13 @@ def _numbers(body: pl.DataFrame, columns: list[int], file: str, sheet: str, head
         "source_row", pl.col(names[1]).str.strip_chars().alias("org_code"), *[pl.col(names[c + 1]) for c in columns]
     ).unpivot(index=["source_row", "org_code"], variable_name="col_name", value_name="text")
     text = pl.col("text").str.strip_chars()
-    long = long.with_columns(value=text.cast(pl.Float64, strict=False))
-    bad = long.filter(pl.col("value").is_null() & text.is_not_null() & (text != "") & ~text.is_in(SUPPRESSED_MARKERS))
+    long = long.with_columns(value=without_thousands_separators(text).cast(pl.Float64, strict=False))
+    bad = long.filter(pl.col("value").is_null() & text.is_not_null() & (text != "") & ~is_suppressed(text))
     if bad.height:
         first = bad.row(0, named=True)
         col = names.index(first["col_name"]) - 1
         raise InputDataError(
-            f"{first['text']!r} is neither a number nor a suppression marker {list(SUPPRESSED_MARKERS)}",
+            f"{first['text']!r} is neither a number nor a suppression marker (data/reference/suppression_markers.csv)",
             file=file,
             sheet=sheet,
             row=first["source_row"],
@@ -227,6 +204,8 @@ def parse_organisational_workbook(path: Path, survey_year: int) -> WorkbookTable
         )
     if not any(_score_kind(s) == "people_promise" for s in score_sheets):
         raise InputDataError("has no PEOPLE PROMISE ELEMENTS sheet", file=file)
+    for sheet in ignored:
+        _refuse_unrecognised_data_sheet(reader, sheet, file)
 
     organisations: pl.DataFrame | None = None
     response_parts: list[pl.DataFrame] = []
@@ -259,6 +238,7 @@ def parse_organisational_workbook(path: Path, survey_year: int) -> WorkbookTable
             response_parts.append(_question_sheet(frame, body, header, file, sheet))
     assert organisations is not None
     responses = pl.concat(response_parts)
+    _refuse_fractions(responses, file)
     duplicated = responses.filter(pl.struct("org_code", "source_question_id", "option_order").is_duplicated())
     if duplicated.height:
         first = duplicated.row(0, named=True)
@@ -270,6 +250,44 @@ def parse_organisational_workbook(path: Path, survey_year: int) -> WorkbookTable
             column=first["source_column"],
         )
     return WorkbookTables(organisations, responses, pl.concat(score_parts), ignored)
+
+
+def _refuse_unrecognised_data_sheet(reader: fastexcel.ExcelReader, sheet: str, file: str) -> None:
+    """Sheets are chosen by name; a data sheet renamed past recognition would otherwise drop its questions silently."""
+    try:
+        top = reader.load_sheet(sheet, header_row=None, n_rows=HEADER_ROW, dtypes="string").to_polars()
+    except Exception:  # an unreadable sheet we do not need (e.g. a chart sheet) is no loss
+        return
+    if top.height >= HEADER_ROW and top.width and (top.row(HEADER_ROW - 1)[0] or "").strip() in ID_HEADERS[0]:
+        raise InputDataError(
+            "holds organisation rows under an 'ODS code' header, but its name matches neither a question range "
+            "(such as 'Q1-3') nor a score sheet: renamed? Its questions would be lost",
+            file=file,
+            sheet=sheet,
+            row=HEADER_ROW,
+            column="A (ODS code)",
+        )
+
+
+def _refuse_fractions(responses: pl.DataFrame, file: str) -> None:
+    """Option percentages are 0-100, so a question's complete set of options sums to 100. One that sums to 1 was
+    written as fractions (as the 2025 benchmark file does): refuse it rather than store values 100 times too small."""
+    totals = responses.group_by("org_code", "source_question_id").agg(
+        pl.col("pct").sum().alias("total"),
+        pl.col("pct").is_not_null().all().alias("complete"),
+        pl.col("source_sheet", "source_row", "source_column").first(),
+    )
+    fractions = totals.filter(pl.col("complete") & ((pl.col("total") - 1).abs() <= FRACTION_TOLERANCE))
+    if fractions.height:
+        first = fractions.sort("source_sheet", "source_row", "source_column").row(0, named=True)
+        raise InputDataError(
+            f"the options of {first['source_question_id']} sum to {first['total']:.4g}, not 100: percentages written "
+            "as fractions of 1?",
+            file=file,
+            sheet=first["source_sheet"],
+            row=first["source_row"],
+            column=first["source_column"],
+        )
 
 
 def _score_kind(sheet: str) -> str | None:
