@@ -134,13 +134,13 @@ def rtt_member_name(month: date) -> str:
     return f"{last_day:%Y%m%d}-RTT-{month:%B-%Y}-full-extract.csv"
 
 
-def relabel_rtt_zip(source: Path, target: Path, old: date, new: date) -> None:
+def relabel_rtt_zip(source: Path, target: Path, old: date, new: date, compresslevel: int = RTT_COMPRESSION) -> None:
     """A zip holding one CSV whose `Period` cells (`RTT-April-2026`) name the new month."""
     with zipfile.ZipFile(source) as archive:
         (member,) = [m for m in archive.namelist() if m.endswith(".csv") and not m.startswith("__MACOSX")]
         data = archive.read(member)
     data = data.replace(f"\nRTT-{old:%B-%Y},".encode(), f"\nRTT-{new:%B-%Y},".encode())
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=RTT_COMPRESSION) as archive:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
         archive.writestr(rtt_member_name(new), data)
 
 

@@ -1,25 +1,82 @@
-"""`nhs-readiness run` on the bundled snapshot, then queries against the published file."""
+"""`nhs-readiness run` on the bundled snapshot, then queries against the published file.
+
+The build runs with every storage location moved out of the project (snapshot, raw cache, warehouse, published
+outputs and DAGSTER_HOME; some as file:// URIs), so the same build also shows that nothing depends on data/.
+"""
+
+import csv
+import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
 
+from pipeline import dictionary
 from pipeline.cli import main
+from pipeline.settings import DATA_DIR, PROJECT_ROOT, SNAPSHOT_DIR
+
+
+def _listing(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under `folder` with its size and modification time."""
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size if p.is_file() else 0, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+    }
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory):
+def moved_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("e2e")
+    locations = {
+        "snapshot": root / "elsewhere" / "snapshot",
+        "raw": root / "raw",
+        "warehouse": root / "work" / "warehouse.duckdb",
+        "published": root / "published",
+        "dagster_home": root / "dagster_home",
+    }
+    shutil.copytree(SNAPSHOT_DIR, locations["snapshot"])
+    locations["dagster_home"].mkdir()
+    shutil.copyfile(PROJECT_ROOT / "pipeline" / "instance" / "dagster.yaml", locations["dagster_home"] / "dagster.yaml")
+    data_before = _listing(DATA_DIR)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NHS_READINESS_RAW_DIR", str(root / "raw"))
-        mp.setenv("NHS_READINESS_WAREHOUSE", str(root / "work" / "warehouse.duckdb"))
-        mp.setenv("NHS_READINESS_PUBLISHED_DIR", str(root / "published"))
-        mp.delenv("DAGSTER_HOME", raising=False)
+        mp.setenv("NHS_READINESS_SNAPSHOT_DIR", locations["snapshot"].as_uri())
+        mp.setenv("NHS_READINESS_RAW_DIR", str(locations["raw"]))
+        mp.setenv("NHS_READINESS_WAREHOUSE", locations["warehouse"].as_uri())
+        mp.setenv("NHS_READINESS_PUBLISHED_DIR", locations["published"].as_uri())
+        mp.setenv("DAGSTER_HOME", str(locations["dagster_home"]))
+        mp.delenv("NHS_READINESS_SOURCE", raising=False)
         assert main(["run"]) == 0
-        first_build = (root / "published" / "nhs_change_readiness.duckdb").stat().st_mtime_ns
+        path = locations["published"] / "nhs_change_readiness.duckdb"
+        first_build = path.stat().st_mtime_ns
         assert main(["run"]) == 0  # nothing changed: reused, file untouched
-        path = root / "published" / "nhs_change_readiness.duckdb"
         assert path.stat().st_mtime_ns == first_build
-        yield path
+    locations["data_changes"] = {k: v for k, v in _listing(DATA_DIR).items() if data_before.get(k) != v}
+    locations["data_removed"] = set(data_before) - set(_listing(DATA_DIR))
+    yield locations
+
+
+@pytest.fixture(scope="module")
+def published(moved_build: dict[str, Path]) -> Path:
+    return moved_build["published"] / "nhs_change_readiness.duckdb"
+
+
+def test_every_location_moved_out_of_the_project(moved_build: dict) -> None:
+    assert moved_build["data_changes"] == {} and moved_build["data_removed"] == set()
+    con = duckdb.connect(str(moved_build["published"] / "nhs_change_readiness.duckdb"), read_only=True)
+    tables = {name for (name,) in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+    contract = {doc.name for doc in dictionary.published_tables()}
+    assert contract <= tables
+    assert {p.stem for p in (moved_build["published"] / "parquet").glob("*.parquet")} >= contract
+    # every file was read from the moved snapshot (the warehouse's raw_* tables keep each file's local path)
+    warehouse = duckdb.connect(str(moved_build["warehouse"]), read_only=True)
+    listed = "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'raw_%'"
+    raw_tables = [t for (t,) in warehouse.sql(listed).fetchall()]
+    paths = {p for t in raw_tables for (p,) in warehouse.sql(f'SELECT path FROM "{t}"').fetchall()}
+    warehouse.close()
+    with (moved_build["snapshot"] / "manifest.csv").open(newline="", encoding="utf-8") as handle:
+        manifest = {str(moved_build["snapshot"] / row["path"]) for row in csv.DictReader(handle)}
+    assert len(raw_tables) == 6 and paths and paths <= manifest
+    assert any((moved_build["dagster_home"] / "storage").iterdir())  # the runs were kept in the moved instance
 
 
 def test_published_file_answers_queries(published) -> None:
