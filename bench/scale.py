@@ -3,7 +3,8 @@
 Every synthetic month is a real month's file from data/snapshot/ (chosen at random, fixed seed) with its period
 relabelled inside the file and in its name, so each month is distinct and parses with the real parsers: the RTT
 full extract (a zip holding one CSV), the A&E CSV, the cancer workbooks and the sickness absence CSV; survey years
-are the NSS24 organisational workbook relabelled as 2021-2025. The ODS reference files are copied unchanged. Nothing
+are the NSS24 organisational workbook relabelled as 2023-2025 (the years numbered as NSS24), and 2021-2022 are the
+real trust-level extract rows of those years, unchanged. The ODS reference files are copied unchanged. Nothing
 here is NHS data: the manifest's licence column, the official names (prefixed SYNTHETIC) and PROVENANCE.md say so.
 Generated files go to a temp folder (or --workdir) and are never committed.
 
@@ -21,6 +22,7 @@ cancer is capped at the months since then.
 import argparse
 import csv
 import hashlib
+import itertools
 import json
 import os
 import random
@@ -40,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.partitions import PERFORMANCE_SOURCES  # noqa: E402
-from pipeline.settings import PUBLISHED_DB_NAME, SNAPSHOT_DIR  # noqa: E402
+from pipeline.settings import PUBLISHED_DB_NAME, REFERENCE_DIR, SNAPSHOT_DIR  # noqa: E402
 
 MANIFEST_COLUMNS = [
     "dataset",
@@ -54,7 +56,8 @@ MANIFEST_COLUMNS = [
     "licence",
 ]
 SYNTHETIC_LICENCE = (
-    "SYNTHETIC benchmark file, not NHS statistics: real rows of {source} (OGL v3) with the period relabelled to {label}"
+    "SYNTHETIC benchmark file, not NHS statistics: real rows of {source} ({licence}) with the period relabelled to "
+    "{label}"
 )
 MONTHLY = {  # dataset → products the benchmark resamples (the A&E provider workbook is optional and left out)
     "ae": ("monthly_csv",),
@@ -64,7 +67,7 @@ MONTHLY = {  # dataset → products the benchmark resamples (the A&E provider wo
 }
 SURVEY_PRODUCT = "organisational_workbook"
 LAST_SURVEY_YEAR = 2025  # the newest complete survey-year partition in 2026
-RTT_COMPRESSION = 6  # zlib level: the publisher's zips are ordinary deflate
+RTT_COMPRESSION = 1  # fastest deflate: generation stays quick, and inflating costs about the same at any level
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class RealFile:
     path: Path
     official_name: str
     official_url: str = ""
+    licence: str = ""
 
     @property
     def month(self) -> date:
@@ -91,6 +95,7 @@ def real_files(snapshot_dir: Path = SNAPSHOT_DIR) -> list[RealFile]:
                 snapshot_dir / row["path"],
                 row["official_name"],
                 row["official_url"],
+                row["licence"],
             )
             for row in csv.DictReader(handle)
         ]
@@ -212,34 +217,44 @@ def synthesise_month(real: RealFile, month: date, out: Path) -> dict:
         relabel_cancer_workbook(real.path, target, real.month, month)
     else:
         raise ValueError(f"no relabelling for {real.dataset}")
-    licence = SYNTHETIC_LICENCE.format(source=real.path.name, label=f"{month:%B %Y}")
+    licence = SYNTHETIC_LICENCE.format(source=real.path.name, licence=real.licence, label=f"{month:%B %Y}")
     return _manifest_row(out, target, real.dataset, real.product, month.isoformat(), name, licence)
+
+
+def workbook_years(crosswalk: Path = REFERENCE_DIR / "staff_survey_question_crosswalk.csv") -> set[int]:
+    """Survey years whose question numbering is the NSS24 workbook's (every source question maps as in 2024), so a
+    relabelled NSS24 workbook is a faithful stand-in; other years renumber questions (2021, 2022)."""
+    pairs: dict[int, set[tuple[str, str]]] = {}
+    with crosswalk.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            pairs.setdefault(int(row["survey_year"]), set()).add((row["source_question_id"], row["question_id"]))
+    return {year for year, mapped in pairs.items() if mapped <= pairs[2024]}
+
+
+def _copy_real(real: RealFile, snapshot_dir: Path, out: Path) -> dict:
+    target = out / real.path.relative_to(snapshot_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        shutil.copyfile(real.path, target)
+    licence = f"real file, unchanged ({real.licence})"
+    return _manifest_row(
+        out, target, real.dataset, real.product, real.period, real.official_name, licence, real.official_url
+    )
 
 
 def synthesise(
     out: Path, months: int, survey_years: int, last_month: date, seed: int = 8, snapshot_dir: Path = SNAPSHOT_DIR
 ) -> dict[str, int]:
-    """Write a synthetic snapshot (files, manifest.csv, PROVENANCE.md) into `out`; returns partitions per dataset."""
+    """Write a synthetic snapshot (files, manifest.csv, PROVENANCE.md) into `out`; returns partitions per dataset.
+
+    Survey years numbered as NSS24 get the relabelled NSS24 workbook; earlier years (2021, 2022) get the real
+    trust-level extract rows of that year, unchanged, because the workbook would need its questions renumbered.
+    """
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     files = real_files(snapshot_dir)
-    rows, counts = [], {}
-    for real in (f for f in files if f.dataset == "ods"):  # reference data: the real files, unchanged
-        target = out / real.path.relative_to(snapshot_dir)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(real.path, target)
-        rows.append(
-            _manifest_row(
-                out,
-                target,
-                "ods",
-                real.product,
-                real.period,
-                real.official_name,
-                "OGL v3 (real file, unchanged)",
-                real.official_url,
-            )
-        )
+    rows = [_copy_real(real, snapshot_dir, out) for real in files if real.dataset == "ods"]
+    counts = {}
     for dataset, products in MONTHLY.items():
         pool = [f for f in files if f.dataset == dataset and f.product in products]
         start = date.fromisoformat(PERFORMANCE_SOURCES[dataset]["partition_start"])
@@ -249,12 +264,19 @@ def synthesise(
     (workbook,) = [f for f in files if f.dataset == "staff_survey" and f.product == SURVEY_PRODUCT]
     years = list(range(LAST_SURVEY_YEAR - survey_years + 1, LAST_SURVEY_YEAR + 1))
     counts["staff_survey"] = len(years)
+    relabel_years = workbook_years()
+    extracts = {int(f.period): f for f in files if f.dataset == "staff_survey" and f.product == "trust_extract"}
     for year in years:
+        if year == int(workbook.period) or year not in relabel_years:
+            rows.append(_copy_real(workbook if year == int(workbook.period) else extracts[year], snapshot_dir, out))
+            continue
         name = _synthetic_name(RealFile("staff_survey", SURVEY_PRODUCT, "", workbook.path, ""), str(year), ".xlsx")
         target = out / "staff_survey" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         relabel_survey_workbook(workbook.path, target, int(workbook.period), year)
-        licence = SYNTHETIC_LICENCE.format(source=workbook.path.name, label=f"survey year {year}")
+        licence = SYNTHETIC_LICENCE.format(
+            source=workbook.path.name, licence=workbook.licence, label=f"survey year {year}"
+        )
         rows.append(_manifest_row(out, target, "staff_survey", SURVEY_PRODUCT, str(year), name, licence))
     with (out / "manifest.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, MANIFEST_COLUMNS)
@@ -330,6 +352,7 @@ def run_pipeline(workdir: Path, snapshot: Path) -> dict:
             peak_tree = max(peak_tree, _tree_rss_bytes(child.pid))
 
     poller = threading.Thread(target=poll, daemon=True)
+    load_before = os.getloadavg()[0]
     poller.start()
     lines: list[tuple[float, str]] = [(time.perf_counter() - started, line) for line in child.stdout]
     _, status, usage = os.wait4(child.pid, 0)
@@ -342,9 +365,13 @@ def run_pipeline(workdir: Path, snapshot: Path) -> dict:
     published = workdir / "published"
     return {
         "seconds": round(seconds, 1),
+        # CPU seconds of the run's process tree: on a shared machine they move far less than wall time
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "load_average_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         "peak_rss_mb": round(usage.ru_maxrss / 1024),  # the largest process (Linux reports kB)
         "peak_tree_rss_mb": round(peak_tree / 2**20),
         "phase_seconds": phase_seconds(lines),
+        "partition_seconds_first_last_quarter": partition_seconds(lines),
         "sizes_mb": {
             "warehouse": round(_size(workdir / "work") / 1e6, 1),
             "published_duckdb": round(_size(published / PUBLISHED_DB_NAME) / 1e6, 1),
@@ -371,6 +398,26 @@ def phase_seconds(lines: list[tuple[float, str]]) -> dict[str, float]:
     return phases
 
 
+def partition_seconds(lines: list[tuple[float, str]]) -> dict[str, list[float]]:
+    """Mean seconds per partition over the first and the last quarter of each monthly dataset's partitions: equal
+    figures mean a month costs the same however many months are already stored (no growth with history)."""
+    finished: dict[str, dict[str, float]] = {}
+    for arrived, line in lines:
+        if line.startswith("  ✓ "):
+            phase, *partition = line[4:27].split()
+            if phase in MONTHLY and partition:
+                finished.setdefault(phase, {})[partition[0]] = arrived
+    result = {}
+    for dataset, ends in finished.items():
+        times = sorted(ends.values())
+        durations = [later - earlier for earlier, later in itertools.pairwise(times)]
+        quarter = max(1, len(durations) // 4)
+        if durations:
+            first, last = durations[:quarter], durations[-quarter:]
+            result[dataset] = [round(sum(first) / len(first), 2), round(sum(last) / len(last), 2)]
+    return result
+
+
 def measure(years: int | None, months: int | None, workdir: Path, last_month: date) -> dict:
     months = months or 12 * years
     survey_years = min(5, max(1, -(-months // 12)))
@@ -395,17 +442,19 @@ def measure(years: int | None, months: int | None, workdir: Path, last_month: da
 
 def table(results: list[dict]) -> str:
     header = (
-        "| size | monthly partitions (ae/rtt/cancer/sickness) | survey years | wall s | s per partition | "
-        "peak RSS MB (largest / tree) | warehouse MB | published MB | parquet MB | report MB | input MB |"
+        "| size | monthly partitions (ae/rtt/cancer/sickness) | survey years | wall s | CPU s | s per partition | "
+        "load avg | peak RSS MB (largest / tree) | warehouse MB | published MB | parquet MB | report MB | "
+        "DAGSTER_HOME MB | input MB |"
     )
     lines = [header, "|" + "|".join("---" for _ in range(header.count("|") - 1)) + "|"]
     for r in results:
         p, s = r["partitions"], r["sizes_mb"]
         lines.append(
             f"| {r['size']} | {r['monthly_partitions']} ({p['ae']}/{p['rtt']}/{p['cancer']}/{p['sickness']}) | "
-            f"{p['staff_survey']} | {r['seconds']} | {r['seconds_per_monthly_partition']} | "
-            f"{r['peak_rss_mb']} / {r['peak_tree_rss_mb']} | {s['warehouse']} | {s['published_duckdb']} | "
-            f"{s['parquet']} | {s['report']} | {r['input_mb']} |"
+            f"{p['staff_survey']} | {r['seconds']} | {r['cpu_seconds']} | {r['seconds_per_monthly_partition']} | "
+            f"{r['load_average_1min'][0]}→{r['load_average_1min'][1]} | {r['peak_rss_mb']} / {r['peak_tree_rss_mb']} | "
+            f"{s['warehouse']} | {s['published_duckdb']} | {s['parquet']} | {s['report']} | {s['dagster_home']} | "
+            f"{r['input_mb']} |"
         )
     return "\n".join(lines)
 
