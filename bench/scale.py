@@ -315,25 +315,30 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
-def run_environment(workdir: Path, snapshot: Path) -> dict[str, str]:
-    """Every storage location inside the work folder (file:// URIs for two of them, as a deployment might)."""
+def run_environment(workdir: Path, snapshot: Path, dagster_home: bool = True) -> dict[str, str]:
+    """Every storage location inside the work folder (file:// URIs for two of them, as a deployment might).
+
+    Without `dagster_home` the run uses Dagster's in-memory instance, as `nhs-readiness run` does when DAGSTER_HOME
+    is unset."""
     home = workdir / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ROOT / "pipeline" / "instance" / "dagster.yaml", home / "dagster.yaml")
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    if dagster_home:
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / "pipeline" / "instance" / "dagster.yaml", home / "dagster.yaml")
+        env["DAGSTER_HOME"] = str(home)
     return {
-        **os.environ,
+        **env,
         "NHS_READINESS_SNAPSHOT_DIR": str(snapshot),
         "NHS_READINESS_RAW_DIR": (workdir / "raw").as_uri(),
         "NHS_READINESS_WAREHOUSE": str(workdir / "work" / "warehouse.duckdb"),
         "NHS_READINESS_PUBLISHED_DIR": (workdir / "published").resolve().as_uri(),
-        "DAGSTER_HOME": str(home),
         "NHS_READINESS_SOURCE": "snapshot",
     }
 
 
-def run_pipeline(workdir: Path, snapshot: Path) -> dict:
+def run_pipeline(workdir: Path, snapshot: Path, dagster_home: bool = True) -> dict:
     """`nhs-readiness run` as a child process: wall time, peak memory, per-dataset time, output sizes."""
-    env = run_environment(workdir, snapshot)
+    env = run_environment(workdir, snapshot, dagster_home)
     started = time.perf_counter()
     child = subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", "run"],
@@ -418,7 +423,7 @@ def partition_seconds(lines: list[tuple[float, str]]) -> dict[str, list[float]]:
     return result
 
 
-def measure(years: int | None, months: int | None, workdir: Path, last_month: date) -> dict:
+def measure(years: int | None, months: int | None, workdir: Path, last_month: date, dagster_home: bool = True) -> dict:
     months = months or 12 * years
     survey_years = min(5, max(1, -(-months // 12)))
     label = f"{years} y" if years else f"{months} m"
@@ -427,10 +432,11 @@ def measure(years: int | None, months: int | None, workdir: Path, last_month: da
     began = time.perf_counter()
     counts = synthesise(folder / "snapshot", months, survey_years, last_month)
     generated = time.perf_counter() - began
-    result = run_pipeline(folder, folder / "snapshot")
+    result = run_pipeline(folder, folder / "snapshot", dagster_home)
     monthly = sum(counts[d] for d in MONTHLY)
     return {
         "size": label,
+        "instance": "SQLite DAGSTER_HOME" if dagster_home else "in-memory",
         "partitions": counts,
         "monthly_partitions": monthly,
         "input_mb": round(_size(folder / "snapshot") / 1e6, 1),
@@ -442,7 +448,8 @@ def measure(years: int | None, months: int | None, workdir: Path, last_month: da
 
 def table(results: list[dict]) -> str:
     header = (
-        "| size | monthly partitions (ae/rtt/cancer/sickness) | survey years | wall s | CPU s | s per partition | "
+        "| size | instance | monthly partitions (ae/rtt/cancer/sickness) | survey years | wall s | CPU s | "
+        "s per partition | "
         "load avg | peak RSS MB (largest / tree) | warehouse MB | published MB | parquet MB | report MB | "
         "DAGSTER_HOME MB | input MB |"
     )
@@ -450,7 +457,8 @@ def table(results: list[dict]) -> str:
     for r in results:
         p, s = r["partitions"], r["sizes_mb"]
         lines.append(
-            f"| {r['size']} | {r['monthly_partitions']} ({p['ae']}/{p['rtt']}/{p['cancer']}/{p['sickness']}) | "
+            f"| {r['size']} | {r['instance']} | {r['monthly_partitions']} "
+            f"({p['ae']}/{p['rtt']}/{p['cancer']}/{p['sickness']}) | "
             f"{p['staff_survey']} | {r['seconds']} | {r['cpu_seconds']} | {r['seconds_per_monthly_partition']} | "
             f"{r['load_average_1min'][0]}→{r['load_average_1min'][1]} | {r['peak_rss_mb']} / {r['peak_tree_rss_mb']} | "
             f"{s['warehouse']} | {s['published_duckdb']} | {s['parquet']} | {s['report']} | {s['dagster_home']} | "
@@ -464,6 +472,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", default="1,3,10", help="comma-separated sizes in years (default 1,3,10)")
     parser.add_argument("--months", type=int, help="one size in months instead of --years (e.g. 3)")
     parser.add_argument("--workdir", type=Path, help="build here and keep it (default: a temp folder, removed)")
+    parser.add_argument(
+        "--in-memory-instance",
+        action="store_true",
+        help="run without DAGSTER_HOME (Dagster's in-memory instance) instead of a SQLite DAGSTER_HOME",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="nhs-scale-"))).resolve()
@@ -472,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     try:
         for years, months in sizes:
-            results.append(measure(years, months, workdir, last_month))
+            results.append(measure(years, months, workdir, last_month, not args.in_memory_instance))
             print(json.dumps({k: v for k, v in results[-1].items() if k != "log_tail"}), flush=True)
     finally:
         if args.workdir is None:
