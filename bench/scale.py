@@ -2,15 +2,16 @@
 
 Every synthetic month is a real month's file from data/snapshot/ (chosen at random, fixed seed) with its period
 relabelled inside the file and in its name, so each month is distinct and parses with the real parsers: the RTT
-full extract (a zip holding one CSV), the A&E CSV, the cancer workbooks and the sickness absence CSV; survey years
-are the NSS24 organisational workbook relabelled as 2023-2025 (the years numbered as NSS24), and 2021-2022 are the
-real trust-level extract rows of those years, unchanged. The ODS reference files are copied unchanged. Nothing
+full extract (a zip holding one CSV), the A&E CSV, the cancer workbooks and the sickness absence CSV. Survey years
+(one per year of months, at most five, ending 2025): 2023 and 2025 are the NSS24 organisational workbook relabelled
+(those years are numbered as NSS24), 2024 is the real workbook and 2021-2022 are the real trust-level extract rows of
+those years, unchanged (their question numbering differs). The ODS reference files are copied unchanged. Nothing
 here is NHS data: the manifest's licence column, the official names (prefixed SYNTHETIC) and PROVENANCE.md say so.
 Generated files go to a temp folder (or --workdir) and are never committed.
 
 Each size runs `nhs-readiness run` as a fresh process with the snapshot, raw cache, warehouse, published folder and
-DAGSTER_HOME all inside the work folder, and reports wall time, peak memory (largest process, and the whole process
-tree polled from /proc), output sizes and seconds per partition. Goal (issue 8): ten years under 10 minutes and
+DAGSTER_HOME all inside the work folder, and reports wall and CPU time, peak memory (largest process, and the whole
+process tree polled from /proc), output sizes and seconds per partition. Goal (issue 8): ten years under 10 minutes and
 4 GB on 2 cores, with cost linear in months. Cancer partitions start in October 2023 (performance_sources.csv), so
 cancer is capped at the months since then.
 
