@@ -3,12 +3,12 @@
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from pipeline.settings import PROJECT_ROOT, SNAPSHOT_DIR
+from pipeline.settings import DATA_DIR, PROJECT_ROOT, SNAPSHOT_DIR
 
 REAL_DATA = Path(os.environ.get("NHS_READINESS_REAL_DATA", PROJECT_ROOT.parent / "shared" / "data" / "real"))
 NSS24_WORKBOOK = "NSS24 detailed spreadsheets organisational results.xlsx"
@@ -42,45 +42,88 @@ def isolated_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[st
     return paths
 
 
+def file_listing(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under `folder` with its size and modification time."""
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size if p.is_file() else 0, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+    }
+
+
 @dataclass(frozen=True)
 class SnapshotBuild:
-    """Output locations of one `nhs-readiness run` on the bundled snapshot."""
+    """Output locations of one `nhs-readiness run` on (a moved copy of) the bundled snapshot."""
 
     root: Path
+    snapshot: Path
     seconds: float
 
     @property
     def environment(self) -> dict[str, str]:
+        # some locations as file:// URIs, as object-storage-style configuration would give them
         return {
+            "NHS_READINESS_SNAPSHOT_DIR": self.snapshot.as_uri(),
             "NHS_READINESS_RAW_DIR": str(self.root / "raw"),
-            "NHS_READINESS_WAREHOUSE": str(self.root / "work" / "warehouse.duckdb"),
-            "NHS_READINESS_PUBLISHED_DIR": str(self.root / "published"),
+            "NHS_READINESS_WAREHOUSE": (self.root / "work" / "warehouse.duckdb").as_uri(),
+            "NHS_READINESS_PUBLISHED_DIR": (self.root / "published").as_uri(),
         }
 
     @property
     def published(self) -> Path:
         return self.root / "published" / "nhs_change_readiness.duckdb"
 
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "work" / "warehouse.duckdb"
+
     def copy_to(self, target: Path) -> "SnapshotBuild":
-        """A private copy that a test may rebuild, break or kill runs in; the shared build stays untouched."""
-        shutil.copytree(self.root, target, symlinks=True)
-        return SnapshotBuild(target, self.seconds)
+        """A private copy of the outputs that a test may rebuild, break or kill runs in (the snapshot it reads
+        stays shared and read-only); the shared build stays untouched."""
+        shutil.copytree(self.root, target, symlinks=True, ignore=shutil.ignore_patterns("dagster_home"))
+        return SnapshotBuild(target, self.snapshot, self.seconds)
+
+
+@dataclass(frozen=True)
+class SessionBuild(SnapshotBuild):
+    """The shared build, and what it did to the project's data/ folder (it must do nothing)."""
+
+    data_changes: dict[str, tuple[int, int] | None] = field(default_factory=dict)
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster_home"
 
 
 @pytest.fixture(scope="session")
-def snapshot_build(tmp_path_factory: pytest.TempPathFactory) -> SnapshotBuild:
+def snapshot_build(tmp_path_factory: pytest.TempPathFactory) -> SessionBuild:
     """The whole pipeline run once on the snapshot, shared by the tests that need a good build to start from
-    (a full build costs about half a minute; tests must not write into it: use copy_to)."""
+    (a full build costs about half a minute; tests must not write into it: use copy_to).
+
+    Every location is moved out of the project (the snapshot copied elsewhere, raw cache, warehouse, published
+    outputs and a persistent DAGSTER_HOME), so this build also shows that nothing depends on data/."""
     from pipeline.cli import main
 
-    build = SnapshotBuild(tmp_path_factory.mktemp("snapshot_build"), 0.0)
+    root = tmp_path_factory.mktemp("snapshot_build")
+    snapshot = root.parent / f"{root.name}-snapshot" / "snapshot"
+    shutil.copytree(SNAPSHOT_DIR, snapshot)
+    build = SnapshotBuild(root, snapshot, 0.0)
+    dagster_home = root / "dagster_home"
+    dagster_home.mkdir()
+    shutil.copyfile(PROJECT_ROOT / "pipeline" / "instance" / "dagster.yaml", dagster_home / "dagster.yaml")
+    data_before = file_listing(DATA_DIR)
     with pytest.MonkeyPatch.context() as mp:
         for name, value in build.environment.items():
             mp.setenv(name, value)
-        mp.delenv("DAGSTER_HOME", raising=False)
+        mp.setenv("DAGSTER_HOME", str(dagster_home))
+        mp.delenv("NHS_READINESS_SOURCE", raising=False)
         started = time.monotonic()
         assert main(["run"]) == 0
-        return SnapshotBuild(build.root, time.monotonic() - started)
+        seconds = time.monotonic() - started
+    data_after = file_listing(DATA_DIR)
+    changes = {
+        k: data_after.get(k) for k in data_before.keys() | data_after.keys() if data_before.get(k) != data_after.get(k)
+    }
+    return SessionBuild(root, snapshot, seconds, changes)
 
 
 @pytest.fixture

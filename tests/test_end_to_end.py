@@ -1,16 +1,22 @@
-"""`nhs-readiness run` on the bundled snapshot, then queries against the published file."""
+"""`nhs-readiness run` on the bundled snapshot, then queries against the published file.
 
+The build runs with every storage location moved out of the project (snapshot, raw cache, warehouse, published
+outputs and DAGSTER_HOME; some as file:// URIs), so the same build also shows that nothing depends on data/.
+"""
+
+import csv
 import statistics
 
 import duckdb
 import pytest
 
+from pipeline import dictionary
 from pipeline.cli import main
-from tests.conftest import SnapshotBuild
+from tests.conftest import SessionBuild
 
 
 @pytest.fixture(scope="module")
-def published(snapshot_build: SnapshotBuild, tmp_path_factory: pytest.TempPathFactory):
+def published(snapshot_build: SessionBuild, tmp_path_factory: pytest.TempPathFactory):
     build = snapshot_build.copy_to(tmp_path_factory.mktemp("e2e") / "build")
     with pytest.MonkeyPatch.context() as mp:
         for name, value in build.environment.items():
@@ -20,6 +26,25 @@ def published(snapshot_build: SnapshotBuild, tmp_path_factory: pytest.TempPathFa
         assert main(["run"]) == 0  # nothing changed: reused, file untouched
         assert build.published.stat().st_mtime_ns == first_build
         yield build.published
+
+
+def test_every_location_moved_out_of_the_project(snapshot_build: SessionBuild) -> None:
+    assert snapshot_build.data_changes == {}
+    con = duckdb.connect(str(snapshot_build.published), read_only=True)
+    tables = {name for (name,) in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+    contract = {doc.name for doc in dictionary.published_tables()}
+    assert contract <= tables
+    assert {p.stem for p in (snapshot_build.published.parent / "parquet").glob("*.parquet")} >= contract
+    # every file was read from the moved snapshot (the warehouse's raw_* tables keep each file's local path)
+    warehouse = duckdb.connect(str(snapshot_build.warehouse), read_only=True)
+    listed = "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'raw_%'"
+    raw_tables = [t for (t,) in warehouse.sql(listed).fetchall()]
+    paths = {p for t in raw_tables for (p,) in warehouse.sql(f'SELECT path FROM "{t}"').fetchall()}
+    warehouse.close()
+    with (snapshot_build.snapshot / "manifest.csv").open(newline="", encoding="utf-8") as handle:
+        manifest = {str(snapshot_build.snapshot / row["path"]) for row in csv.DictReader(handle)}
+    assert len(raw_tables) == 6 and paths and paths <= manifest
+    assert any((snapshot_build.dagster_home / "storage").iterdir())  # the runs were kept in the moved instance
 
 
 def test_published_file_answers_queries(published) -> None:
