@@ -43,7 +43,8 @@ def test_every_location_moved_out_of_the_project(snapshot_build: SessionBuild) -
     warehouse.close()
     with (snapshot_build.snapshot / "manifest.csv").open(newline="", encoding="utf-8") as handle:
         manifest = {str(snapshot_build.snapshot / row["path"]) for row in csv.DictReader(handle)}
-    assert len(raw_tables) == 6 and paths and paths <= manifest
+    datasets = {"ods", "staff_survey", "ae", "rtt", "cancer", "sickness", "engagement_panel"}
+    assert set(raw_tables) == {f"raw_{d}" for d in datasets} and paths and paths <= manifest
     assert any((snapshot_build.dagster_home / "storage").iterdir())  # the runs were kept in the moved instance
 
 
