@@ -287,25 +287,29 @@ def test_spc_chart_colours_points_as_making_data_count() -> None:
         rf.spc_monthly(), rf.performance_measures(), org_code="ZA1", trust_label="ZA1 test", caption=CAPTION
     ).to_dict()
     assert_common_parts(spec, "statistical process control charts: ZA1 test")
-    assert len(spec["vconcat"]) == 2
-    titles = [panel["layer"][0]["encoding"]["y"]["title"] for panel in spec["vconcat"]]
-    assert titles == [
-        ["A&E attendances seen within 4 hours", "(% of attendances)"],
-        ["Sickness absence rate", "(% of FTE days)"],
+    # one XmR chart per measure: a facet row each, headed by the measure's label and unit, with its own axes
+    assert spec["facet"]["row"]["field"] == "panel" and spec["resolve"]["scale"] == {
+        "x": "independent",
+        "y": "independent",
+    }
+    rows = dataset_rows(spec, "panel")
+    assert sorted({row["panel"] for row in rows}) == [
+        "A&E attendances seen within 4 hours (% of attendances)",
+        "Sickness absence rate (% of FTE days)",
     ]
-    limits = spec["vconcat"][0]["layer"][1]
+    layers = spec["spec"]["layer"]
+    assert layers[0]["encoding"]["y"]["title"] == "Value (unit in the panel heading)"
+    limits = layers[1]
     assert limits["transform"] == [{"fold": ["mean", "lpl", "upl"], "as": ["line", "line_value"]}]
     assert limits["encoding"]["strokeDash"]["scale"] == {
         "domain": ["mean", "lpl", "upl"],
         "range": [[1, 0], [6, 4], [6, 4]],
     }
-    colour = spec["vconcat"][0]["layer"][2]["encoding"]["color"]
+    colour = layers[2]["encoding"]["color"]
     assert colour["field"] == "point_label"
     assert colour["scale"]["range"] == list(SPC_COLOURS.values())
     assert colour["scale"]["range"][:3] == ["#7B7D7D", "#289DE0", "#FAB428"]
-    points = dataset_rows(
-        {"datasets": {k: v for k, v in spec["datasets"].items() if v[0]["measure"] == "ae_4hr_pct_all"}}, "point_label"
-    )
+    points = [row for row in rows if row["measure"] == "ae_4hr_pct_all"]
     assert [row["point_label"] for row in points][2] == "Special cause: concern"
     assert (
         trends.spc_chart(rf.spc_monthly(), rf.performance_measures(), org_code="ZC1", trust_label="-", caption="")
