@@ -1,6 +1,7 @@
 """`nhs-readiness run` on the bundled snapshot, then queries against the published file."""
 
 import statistics
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -8,20 +9,24 @@ import pytest
 from pipeline.cli import main
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory):
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One full build for the session (tests/test_researcher_access.py and tests/test_report_site.py reuse it):
+    the environment points at it only while it is built, so other tests keep their own locations."""
     root = tmp_path_factory.mktemp("e2e")
+    path = root / "published" / "nhs_change_readiness.duckdb"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NHS_READINESS_RAW_DIR", str(root / "raw"))
         mp.setenv("NHS_READINESS_WAREHOUSE", str(root / "work" / "warehouse.duckdb"))
         mp.setenv("NHS_READINESS_PUBLISHED_DIR", str(root / "published"))
         mp.delenv("DAGSTER_HOME", raising=False)
         assert main(["run"]) == 0
-        first_build = (root / "published" / "nhs_change_readiness.duckdb").stat().st_mtime_ns
-        assert main(["run"]) == 0  # nothing changed: reused, file untouched
-        path = root / "published" / "nhs_change_readiness.duckdb"
+        first_build = path.stat().st_mtime_ns
+        first_report = (path.parent / "report" / "report.json").stat().st_mtime_ns
+        assert main(["run"]) == 0  # nothing changed: reused, file and report untouched
         assert path.stat().st_mtime_ns == first_build
-        yield path
+        assert (path.parent / "report" / "report.json").stat().st_mtime_ns == first_report
+    return path
 
 
 def test_published_file_answers_queries(published) -> None:

@@ -7,6 +7,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,6 +19,7 @@ from assets.publish.charts.wording import trust_names
 from assets.publish.report.build import ReportInputs, ReportSummary, build_report
 from pipeline.settings import PROJECT_ROOT
 from tests.helpers import report_frames as rf
+from tests.test_end_to_end import published  # noqa: F401  (the session-scoped build)
 
 SCREENSHOTS = PROJECT_ROOT / "tests" / "output"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -215,8 +217,11 @@ def test_a_failed_build_keeps_the_previous_report(built: tuple[Path, ReportSumma
     assert "A second build." in (target / "index.html").read_text() and rebuilt.pages == 10
 
 
-def _check_page(browser: object, page_path: Path, charts: list[str]) -> None:
-    """Open one page from disk, wait for every chart, and check marks, console and network."""
+def _check_page(
+    browser: object, page_path: Path, charts: list[str], search: tuple[str, str] = ("zc2", "trusts/ZC2.html")
+) -> None:
+    """Open one page from disk, wait for every chart, and check marks, console and network; on index.html, typing
+    search[0] into the search box lists search[1] first."""
     page = browser.new_page()  # type: ignore[attr-defined]
     problems: list[str] = []
     requests: list[str] = []
@@ -237,23 +242,23 @@ def _check_page(browser: object, page_path: Path, charts: list[str]) -> None:
     for name, error, marks in drawn:
         assert error is None and marks > 0, f"{page_path.name}: chart {name} drew {marks} marks ({error})"
     if page_path.name == "index.html":
-        page.fill("#search", "zc2")
+        page.fill("#search", search[0])
         first = page.wait_for_selector("#search-results a")
-        assert first.get_attribute("href") == "trusts/ZC2.html"
-    page.screenshot(path=str(SCREENSHOTS / f"report-{page_path.stem}.png"), full_page=True)
+        assert first.get_attribute("href") == search[1]
+    report_name = page_path.parent.parent.name if page_path.parent.name == "trusts" else page_path.parent.name
+    page.screenshot(path=str(SCREENSHOTS / f"{report_name}-{page_path.stem}.png"), full_page=True)
     assert problems == [], f"{page_path.name}: console errors or warnings {problems}"
     assert all(url.startswith("file://") for url in requests), f"network requests: {requests}"
     assert any(url.endswith("/assets/vega.js") for url in requests)
 
 
-@pytest.mark.browser
-def test_chromium_draws_every_chart_from_disk_with_no_network(built: tuple[Path, ReportSummary]) -> None:
+@contextmanager
+def chromium() -> Iterator[object]:
     """Playwright drives Debian's Chromium (its own browser download does not work offline); `offline=True`
     makes any network request fail, and every request is recorded anyway."""
     playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is absent: `apt-get install -y chromium` (.ci/run does it when it can)")
-    report, _ = built
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as driver, tempfile.TemporaryDirectory() as profile:
         browser = driver.chromium.launch_persistent_context(
@@ -264,7 +269,25 @@ def test_chromium_draws_every_chart_from_disk_with_no_network(built: tuple[Path,
             viewport={"width": 1300, "height": 900},
         )
         try:
-            _check_page(browser, report / "index.html", ["validity"])
-            _check_page(browser, report / "trusts" / "ZA1.html", ["profile", "trends", "spc"])
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_chromium_draws_every_chart_from_disk_with_no_network(built: tuple[Path, ReportSummary]) -> None:
+    report, _ = built
+    with chromium() as browser:
+        _check_page(browser, report / "index.html", ["validity"])
+        _check_page(browser, report / "trusts" / "ZA1.html", ["profile", "trends", "spc"])
+
+
+@pytest.mark.browser
+def test_chromium_draws_the_report_the_pipeline_published(published: Path) -> None:  # noqa: F811
+    """The real report of the end-to-end build (tests/test_end_to_end.py): its index and the page of RBN, which
+    has monthly A&E, RTT, cancer and sickness absence series."""
+    report = published.parent / "report"
+    assert json.loads((report / "report.json").read_text())["survey_year"] == 2024
+    with chromium() as browser:
+        _check_page(browser, report / "index.html", ["validity"], search=("rbn", "trusts/RBN.html"))
+        _check_page(browser, report / "trusts" / "RBN.html", ["profile", "trends", "spc"])
