@@ -6,27 +6,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.cli import main
+from tests.helpers.end_to_end import published_file
 
 
 @pytest.fixture(scope="session")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One full build for the session (tests/test_researcher_access.py and tests/test_report_site.py reuse it):
-    the environment points at it only while it is built, so other tests keep their own locations."""
-    root = tmp_path_factory.mktemp("e2e")
-    path = root / "published" / "nhs_change_readiness.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NHS_READINESS_RAW_DIR", str(root / "raw"))
-        mp.setenv("NHS_READINESS_WAREHOUSE", str(root / "work" / "warehouse.duckdb"))
-        mp.setenv("NHS_READINESS_PUBLISHED_DIR", str(root / "published"))
-        mp.delenv("DAGSTER_HOME", raising=False)
-        assert main(["run"]) == 0
-        first_build = path.stat().st_mtime_ns
-        first_report = (path.parent / "report" / "report.json").stat().st_mtime_ns
-        assert main(["run"]) == 0  # nothing changed: reused, file and report untouched
-        assert path.stat().st_mtime_ns == first_build
-        assert (path.parent / "report" / "report.json").stat().st_mtime_ns == first_report
-    return path
+    return published_file(tmp_path_factory)
 
 
 def test_published_file_answers_queries(published) -> None:

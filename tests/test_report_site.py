@@ -19,7 +19,7 @@ from assets.publish.charts.wording import trust_names
 from assets.publish.report.build import ReportInputs, ReportSummary, build_report
 from pipeline.settings import PROJECT_ROOT
 from tests.helpers import report_frames as rf
-from tests.test_end_to_end import published  # noqa: F401  (the session-scoped build)
+from tests.helpers.end_to_end import published_file
 
 SCREENSHOTS = PROJECT_ROOT / "tests" / "output"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -35,6 +35,12 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 DATA_NOTE = "Synthetic test frames: every number on these pages is made up, none is NHS data."
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The file of the session's one end-to-end build (tests/helpers/end_to_end.py)."""
+    return published_file(tmp_path_factory)
 
 
 def report_inputs(**changes: object) -> ReportInputs:
@@ -283,7 +289,7 @@ def test_chromium_draws_every_chart_from_disk_with_no_network(built: tuple[Path,
 
 
 @pytest.mark.browser
-def test_chromium_draws_the_report_the_pipeline_published(published: Path) -> None:  # noqa: F811
+def test_chromium_draws_the_report_the_pipeline_published(published: Path) -> None:
     """The real report of the end-to-end build (tests/test_end_to_end.py): its index and the page of RBN, which
     has monthly A&E, RTT, cancer and sickness absence series."""
     report = published.parent / "report"

@@ -16,10 +16,17 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.settings import PROJECT_ROOT, SNAPSHOT_DIR
-from tests.test_end_to_end import NSS24_TRUST_GROUPS, published  # noqa: F401  (the session-scoped build)
+from tests.helpers.end_to_end import published_file
+from tests.test_end_to_end import NSS24_TRUST_GROUPS
 
 README_SECTION = "## Researcher access"
 README_PUBLISHED_DIR = "data/published/"
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The file of the session's one end-to-end build (tests/helpers/end_to_end.py)."""
+    return published_file(tmp_path_factory)
 
 
 def readme_examples() -> list[tuple[str, str]]:
@@ -56,7 +63,7 @@ def test_readme_has_the_three_examples() -> None:
     assert [language for language, _ in readme_examples()] == ["python", "python", "bash"]
 
 
-def test_v_trust_year_matches_the_real_tables(published: Path) -> None:  # noqa: F811
+def test_v_trust_year_matches_the_real_tables(published: Path) -> None:
     con = duckdb.connect(str(published), read_only=True)
     assert con.sql("SELECT count(*), count(DISTINCT (org_code, survey_year)) FROM v_trust_year").fetchall() == (
         con.sql("SELECT count(*), count(*) FROM readiness_index").fetchall()
@@ -97,7 +104,7 @@ def test_v_trust_year_matches_the_real_tables(published: Path) -> None:  # noqa:
     assert con.sql("SELECT row_count FROM data_tables WHERE table_name = 'v_trust_year'").fetchall() == [(855,)]
 
 
-def test_readme_duckdb_example(published: Path) -> None:  # noqa: F811
+def test_readme_duckdb_example(published: Path) -> None:
     _, code = readme_examples()[0]
     top = run_python_example(code, published)["top_acute"]
     con = duckdb.connect(str(published), read_only=True)
@@ -111,7 +118,7 @@ def test_readme_duckdb_example(published: Path) -> None:  # noqa: F811
     )
 
 
-def test_readme_polars_example(published: Path) -> None:  # noqa: F811
+def test_readme_polars_example(published: Path) -> None:
     _, code = readme_examples()[1]
     support = run_python_example(code, published)["support"]
     per_group = dict(support.group_by("benchmarking_group").agg(pl.col("trusts").sum()).iter_rows())
@@ -123,7 +130,7 @@ def test_readme_polars_example(published: Path) -> None:  # noqa: F811
     }
 
 
-def test_readme_cli_example(published: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+def test_readme_cli_example(published: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, code = readme_examples()[2]
     (sql,) = re.findall(r'-c "(.*)"', code)
     assert code.startswith(f"duckdb -readonly {README_PUBLISHED_DIR}nhs_change_readiness.duckdb")

@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import altair as alt
 import jinja2
 import polars as pl
 
@@ -437,7 +438,8 @@ def build_report(inputs: ReportInputs, target: Path) -> ReportSummary:
     year_index = _year_index(inputs)
     groups = sorted(year_index["benchmarking_group"].unique().to_list())
     names = _area_names(inputs)
-    with building_directory(target) as folder:
+    # the chart tests validate every chart function's spec; validating each object again as it is built costs time
+    with building_directory(target) as folder, alt.utils.schemapi.debug_mode(False):
         writer = _Writer(folder, inputs)
         _write_assets(folder, year_index, groups)
         skipped = _index_page(writer, inputs, year_index, groups)
