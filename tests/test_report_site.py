@@ -224,7 +224,11 @@ def test_a_failed_build_keeps_the_previous_report(built: tuple[Path, ReportSumma
 
 
 def _check_page(
-    browser: object, page_path: Path, charts: list[str], search: tuple[str, str] = ("zc2", "trusts/ZC2.html")
+    browser: object,
+    page_path: Path,
+    charts: list[str],
+    search: tuple[str, str] = ("zc2", "trusts/ZC2.html"),
+    screenshot_prefix: str = "report",
 ) -> None:
     """Open one page from disk, wait for every chart, and check marks, console and network; on index.html, typing
     search[0] into the search box lists search[1] first."""
@@ -251,8 +255,7 @@ def _check_page(
         page.fill("#search", search[0])
         first = page.wait_for_selector("#search-results a")
         assert first.get_attribute("href") == search[1]
-    report_name = page_path.parent.parent.name if page_path.parent.name == "trusts" else page_path.parent.name
-    page.screenshot(path=str(SCREENSHOTS / f"{report_name}-{page_path.stem}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{screenshot_prefix}-{page_path.stem}.png"), full_page=True)
     assert problems == [], f"{page_path.name}: console errors or warnings {problems}"
     assert all(url.startswith("file://") for url in requests), f"network requests: {requests}"
     assert any(url.endswith("/assets/vega.js") for url in requests)
@@ -295,5 +298,6 @@ def test_chromium_draws_the_report_the_pipeline_published(published: Path) -> No
     report = published.parent / "report"
     assert json.loads((report / "report.json").read_text())["survey_year"] == 2024
     with chromium() as browser:
-        _check_page(browser, report / "index.html", ["validity"], search=("rbn", "trusts/RBN.html"))
-        _check_page(browser, report / "trusts" / "RBN.html", ["profile", "trends", "spc"])
+        real = {"screenshot_prefix": "published-report"}
+        _check_page(browser, report / "index.html", ["validity"], search=("rbn", "trusts/RBN.html"), **real)
+        _check_page(browser, report / "trusts" / "RBN.html", ["profile", "trends", "spc"], **real)
