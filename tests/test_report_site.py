@@ -12,11 +12,14 @@ from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
 from assets.publish.charts.wording import trust_names
+from assets.publish.report.assets import report_metadata
 from assets.publish.report.build import ReportInputs, ReportSummary, build_report
+from assets.publish.report.site_check import report_problems
 from pipeline.settings import PROJECT_ROOT
 from tests.helpers import report_frames as rf
 from tests.helpers.end_to_end import published_file
@@ -301,3 +304,51 @@ def test_chromium_draws_the_report_the_pipeline_published(published: Path) -> No
         real = {"screenshot_prefix": "published-report"}
         _check_page(browser, report / "index.html", ["validity"], search=("rbn", "trusts/RBN.html"), **real)
         _check_page(browser, report / "trusts" / "RBN.html", ["profile", "trends", "spc"], **real)
+
+
+def test_site_check_finds_missing_pages_and_network_references(
+    built: tuple[Path, ReportSummary], tmp_path: Path
+) -> None:
+    """The check behind the `published_report_complete` asset check, on a copy of the synthetic report."""
+    report = tmp_path / "report"
+    shutil.copytree(built[0], report)
+    groups, ranked = ["Ambulance Trusts", "Community Trusts"], ["ZA1", "ZA2", "ZA3", "ZC1", "ZC2", "ZC3"]
+    assert report_problems(report, groups, ranked) == []
+    # the embedded specs name their schema by URL and the Vega bundle holds URLs in strings: neither is fetched
+    assert "https://vega.github.io/schema" in (report / "index.html").read_text()
+    (report / "trusts" / "ZC3.html").unlink()
+    page = report / "groups" / "community-trusts.html"
+    page.write_text(
+        page.read_text().replace("</head>", '<script src="https://cdn.example.org/vega.js"></script></head>')
+    )
+    (report / "assets" / "report.css").write_text("body { background: url(//example.org/x.png) }")
+    assert report_problems(report, [*groups, "Ambulance Trusts Elsewhere"], ranked) == [
+        "no page for benchmarking group 'Ambulance Trusts Elsewhere'",
+        "no page for ranked trust ZC3",
+        "groups/community-trusts.html references the network: <script src='https://cdn.example.org/vega.js'>",
+        "assets/report.css imports or loads something over the network",
+    ]
+    shutil.rmtree(report)
+    assert report_problems(report, groups, ranked) == [f"{report}/index.html is missing"]
+
+
+def test_the_pipeline_report_covers_every_2024_trust_and_shows_in_dagster(published: Path) -> None:
+    """The report `nhs-readiness run` built (tests/helpers/end_to_end.py) and what the Dagster UI shows of it."""
+    report = published.parent / "report"
+    metadata = report_metadata(report)
+    # NSS24 organisational workbook: 210 trusts in the five trust benchmarking groups, all ranked in 2024
+    assert (metadata["survey_year"], metadata["trusts"], metadata["ranked_trusts"]) == (2024, 210, 210)
+    assert (metadata["benchmarking_groups"], metadata["pages"]) == (5, 1 + 5 + 210)
+    assert metadata["report"].value == (report / "index.html").as_uri()
+    assert metadata["chart"].value.startswith("![Index against independent outcomes](data:image/png;base64,")
+    con = duckdb.connect(str(published), read_only=True)
+    groups = [g for (g,) in con.sql("SELECT DISTINCT benchmarking_group FROM readiness_index").fetchall()]
+    ranked = [c for (c,) in con.sql("SELECT org_code FROM readiness_index WHERE survey_year = 2024").fetchall()]
+    assert report_problems(report, groups, ranked) == []
+    # the report shows the published numbers: RBN's index in its search entry and in its board sentence
+    (score,) = con.sql(
+        "SELECT index_score FROM readiness_index WHERE org_code = 'RBN' AND survey_year = 2024"
+    ).fetchone()  # type: ignore[misc]
+    entry = next(e for e in search_index(report) if e["code"] == "RBN")
+    assert entry["name"] == "Mersey and West Lancashire Teaching Hospitals NHS Trust"
+    assert f"scores {score:.2f} on the change-readiness index" in (report / "trusts" / "RBN.html").read_text()
