@@ -118,8 +118,9 @@ def read_report_inputs(database: Path, survey_year: int | None = None) -> Report
             performance_measures=_table(
                 con, "SELECT measure, label, unit, improvement_direction FROM performance_measures"
             ),
-            validity_summary=summary.drop("against", "note"),
-            validity_points=points,
+            # a year with no estimable association (no ranked trusts, or no outcome data) has no validity chart
+            validity_summary=summary.drop("against", "note") if not points.is_empty() else None,
+            validity_points=points if not points.is_empty() else None,
             validity_notes=validity_notes(summary, financial_year),
         )
     finally:
