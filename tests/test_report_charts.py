@@ -331,8 +331,10 @@ def test_validity_states_the_fitted_association_and_n(names: pl.DataFrame) -> No
         scale=settings.scales()["index"],
         survey_year=2024,
         caption=CAPTION,
+        notes=("Headings: Pearson r.", "Points: the published index."),
     ).to_dict()
     assert_common_parts(spec, "Does the index go with independent outcomes? Survey year 2024")
+    assert spec["title"]["subtitle"][1:3] == ["Headings: Pearson r.", "Points: the published index."]
     headings = [panel["title"]["text"] for panel in spec["hconcat"]]
     assert headings == [
         "A&E attendances seen within 4 hours: coefficient 0.31 (interval -0.45 to 0.85), n = 6",
@@ -341,6 +343,33 @@ def test_validity_states_the_fitted_association_and_n(names: pl.DataFrame) -> No
     fit = spec["hconcat"][1]["layer"][1]
     assert fit["transform"] == [{"regression": "outcome_value", "on": "index_score"}]
     assert spec["hconcat"][1]["layer"][0]["encoding"]["y"]["title"] == "Sickness absence rate (% of FTE days)"
+
+
+def test_spc_summary_shares_points_by_variation_type() -> None:
+    # synthetic counts, shaped like SELECT measure, point_type, count(*) FROM spc_monthly GROUP BY ALL
+    counts = pl.DataFrame(
+        {
+            "measure": ["ae_4hr_pct_all", "ae_4hr_pct_all", "sickness_absence_pct"],
+            "point_type": ["common_cause", "special_cause_concern", "common_cause"],
+            "points": [90, 10, 12],
+        }
+    )
+    spec = export.chart_spec(trends.spc_summary_chart(counts, rf.performance_measures(), caption=CAPTION))
+    assert_common_parts(spec, "Special-cause variation in the monthly performance series")
+    assert spec["encoding"]["x"]["stack"] == "normalize"
+    assert spec["encoding"]["x"]["title"] == "Share of monthly points, all organisations (proportion)"
+    assert spec["encoding"]["color"]["scale"]["range"] == list(SPC_COLOURS.values())
+    rows = dataset_rows(spec, "point_label")
+    assert [(r["label"], r["point_label"], r["points"]) for r in rows] == [
+        ("A&E attendances seen within 4 hours", "Common cause variation", 90),
+        ("A&E attendances seen within 4 hours", "Special cause: concern", 10),
+        ("Sickness absence rate", "Common cause variation", 12),
+    ]
+
+
+def test_markdown_image_embeds_a_png() -> None:
+    markdown = export.markdown_image(svg='<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"/>', alt_text="x")
+    assert markdown.startswith("![x](data:image/png;base64,iVBORw0KGgo")  # the PNG signature, base64
 
 
 def test_board_sentence_reads_as_one_sentence(barrier_names: dict[str, str]) -> None:

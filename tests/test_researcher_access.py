@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 
 from pipeline.cli import main
-from pipeline.settings import PROJECT_ROOT, SNAPSHOT_DIR
-from tests.helpers.end_to_end import published_file
+from pipeline.settings import PROJECT_ROOT
+from tests.helpers.end_to_end import published_file, rbn_sickness_absence_2024_25
 from tests.test_end_to_end import NSS24_TRUST_GROUPS
 
 README_SECTION = "## Researcher access"
@@ -42,21 +42,6 @@ def run_python_example(code: str, published_file: Path) -> dict[str, Any]:
     with contextlib.redirect_stdout(io.StringIO()):
         exec(compile(code.replace(README_PUBLISHED_DIR, f"{published_file.parent}/"), "README.md", "exec"), namespace)
     return namespace
-
-
-def rbn_sickness_absence_2024_25() -> float:
-    """By hand from the 12 real monthly CSVs (data/snapshot/sickness-absence/nhs_sickness_absence_2024-04.csv to
-    2025-03.csv, the RBN row of each): 100 × ΣFTE_DAYS_LOST ÷ ΣFTE_DAYS_AVAILABLE. April 2024, for example, is
-    24519.82471 ÷ 637391.08959 (3.85%)."""
-    lost = available = 0.0
-    files = sorted((SNAPSHOT_DIR / "sickness-absence").glob("nhs_sickness_absence_202*.csv"))
-    assert (files[0].stem[-7:], files[-1].stem[-7:], len(files)) == ("2024-04", "2025-03", 12)
-    for path in files:
-        with path.open(encoding="utf-8-sig") as handle:
-            (row,) = [r for r in csv.DictReader(handle) if r["ORG_CODE"] == "RBN"]
-        lost += float(row["FTE_DAYS_LOST"])
-        available += float(row["FTE_DAYS_AVAILABLE"])
-    return 100 * lost / available
 
 
 def test_readme_has_the_three_examples() -> None:

@@ -4,11 +4,13 @@
 A fixture imported into several modules is set up once per module even at session scope, so each module's own
 `published` fixture calls `published_file`, which builds on the first call and returns the same file afterwards."""
 
+import csv
 from pathlib import Path
 
 import pytest
 
 from pipeline.cli import main
+from pipeline.settings import SNAPSHOT_DIR
 
 _BUILT: list[Path] = []
 
@@ -33,3 +35,18 @@ def published_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert (path.parent / "report" / "report.json").stat().st_mtime_ns == first_report
     _BUILT.append(path)
     return path
+
+
+def rbn_sickness_absence_2024_25() -> float:
+    """By hand from the 12 real monthly CSVs (data/snapshot/sickness-absence/nhs_sickness_absence_2024-04.csv to
+    2025-03.csv, the RBN row of each): 100 × ΣFTE_DAYS_LOST ÷ ΣFTE_DAYS_AVAILABLE. April 2024, for example, is
+    24519.82471 ÷ 637391.08959 (3.85%)."""
+    lost = available = 0.0
+    files = sorted((SNAPSHOT_DIR / "sickness-absence").glob("nhs_sickness_absence_202*.csv"))
+    assert (files[0].stem[-7:], files[-1].stem[-7:], len(files)) == ("2024-04", "2025-03", 12)
+    for path in files:
+        with path.open(encoding="utf-8-sig") as handle:
+            (row,) = [r for r in csv.DictReader(handle) if r["ORG_CODE"] == "RBN"]
+        lost += float(row["FTE_DAYS_LOST"])
+        available += float(row["FTE_DAYS_AVAILABLE"])
+    return 100 * lost / available

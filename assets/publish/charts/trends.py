@@ -220,3 +220,39 @@ def spc_chart(
     """XmR charts for one trust; None when it has no SPC series."""
     rows = spc_rows(spc, measures, org_code=org_code)
     return None if rows.is_empty() else spc_chart_from_rows(rows, trust_label=trust_label, caption=caption)
+
+
+def spc_summary_chart(point_counts: pl.DataFrame, measures: pl.DataFrame, *, caption: str) -> alt.Chart:
+    """How many monthly points of each measure fall in each Making Data Count variation type, over every
+    organisation: `point_counts` has measure, point_type and points (one row per pair)."""
+    require_columns(point_counts, {"measure", "point_type", "points"}, "spc_monthly point counts")
+    rows = (
+        point_counts.join(measures.select("measure", "label"), on="measure", how="left")
+        .with_columns(
+            label=pl.coalesce("label", "measure"),
+            point_label=pl.col("point_type").replace_strict(SPC_LABELS, return_dtype=pl.String),
+        )
+        .sort("measure", "point_type")
+    )
+    return (
+        alt.Chart(rows)
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=320)),
+            x=alt.X("points:Q", title="Share of monthly points, all organisations (proportion)", stack="normalize"),
+            color=alt.Color(
+                "point_label:N",
+                scale=alt.Scale(domain=list(SPC_LABELS.values()), range=list(SPC_COLOURS.values())),
+                legend=alt.Legend(title="Variation (Making Data Count)", orient="bottom", columns=2, labelLimit=260),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="Measure"),
+                alt.Tooltip("point_label:N", title="Variation"),
+                alt.Tooltip("points:Q", title="Points", format=","),
+            ],
+        )
+        .properties(
+            width=CHART_WIDTH,
+            title=title("Special-cause variation in the monthly performance series", caption),
+        )
+    )

@@ -1,16 +1,15 @@
 """The offline HTML report as a Dagster asset, built from the published DuckDB file right after it is swapped in."""
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
-import vl_convert
 from pydantic import Field
 
 from assets.publish.atomic import remove_stale_temps
+from assets.publish.charts.export import markdown_image
 from assets.publish.published_database import published_database
 from assets.publish.report.build import MANIFEST, build_report
 from assets.publish.report.inputs import read_report_inputs
@@ -38,8 +37,7 @@ def _chart_markdown(report: Path) -> str:
     svg = report / UI_CHART
     if not svg.is_file():
         return "No index-level chart in this report (no estimable validity association)."
-    png = vl_convert.svg_to_png(svg.read_text(encoding="utf-8"), scale=1.0)
-    return f"![Index against independent outcomes](data:image/png;base64,{base64.b64encode(png).decode()})"
+    return markdown_image(svg=svg.read_text(encoding="utf-8"), alt_text="Index against independent outcomes")
 
 
 def report_metadata(report: Path) -> dict[str, Any]:
