@@ -63,12 +63,13 @@ def validity_frames(
     return summary.sort("outcome"), points
 
 
-def validity_notes(summary: pl.DataFrame, financial_year: str | None) -> tuple[str, ...]:
+def validity_notes(summary: pl.DataFrame, financial_year: str | None, labels: dict[str, str]) -> tuple[str, ...]:
     """Subtitle lines saying what the validity headings and points are: they are not quite the same estimate."""
     rebuilt = summary.filter(pl.col("against") == "readiness_index_without_outcome")["outcome"].to_list()
     lines = ["Headings: Pearson r of the index with the outcome scored within benchmarking group (index_validity)."]
     if rebuilt:
-        lines.append(f"For {', '.join(rebuilt)} the r uses the index rebuilt without that outcome's own indicator.")
+        outcomes = " and ".join(labels.get(outcome, outcome) for outcome in rebuilt)
+        lines.append(f"For {outcomes}, r uses the index rebuilt without that outcome's own indicator.")
     year = f", financial year {financial_year}" if financial_year else ""
     lines.append(f"Points: the published index against the outcome{year}.")
     return tuple(lines)
@@ -91,6 +92,7 @@ def read_report_inputs(database: Path, survey_year: int | None = None) -> Report
         summary, points = validity_frames(
             _table(con, "FROM index_validity"), index, _table(con, "FROM performance_annual"), year, framework
         )
+        measures = _table(con, "SELECT measure, label, unit, improvement_direction FROM performance_measures")
         (built_at,) = con.sql("SELECT max(built_at) FROM build_info").fetchone() or (None,)
         (financial_year,) = con.sql(
             "SELECT any_value(financial_year) FROM performance_annual WHERE financial_year_start = ?",
@@ -115,13 +117,13 @@ def read_report_inputs(database: Path, survey_year: int | None = None) -> Report
             spc_monthly=_table(
                 con, "SELECT org_code, measure, period_month, value, mean, lpl, upl, point_type FROM spc_monthly"
             ),
-            performance_measures=_table(
-                con, "SELECT measure, label, unit, improvement_direction FROM performance_measures"
-            ),
+            performance_measures=measures,
             # a year with no estimable association (no ranked trusts, or no outcome data) has no validity chart
             validity_summary=summary.drop("against", "note") if not points.is_empty() else None,
             validity_points=points if not points.is_empty() else None,
-            validity_notes=validity_notes(summary, financial_year),
+            validity_notes=validity_notes(
+                summary, financial_year, dict(measures.select("measure", "label").iter_rows())
+            ),
         )
     finally:
         con.close()
