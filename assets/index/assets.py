@@ -35,7 +35,9 @@ SCORE_TABLES = {"factor_scores": "factors", "barrier_scores": "factors", "readin
 def _read(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     if not table_exists(con, table):
         raise dg.Failure(f"table {table} has not been built")
-    return con.sql(f'SELECT * FROM "{table}"').pl()
+    # in key order, so that a rebuild of the same data sums in the same order and gives the same last bits
+    keys = ", ".join(f'"{k}"' for k in dictionary.table(table).primary_key) or "ALL"
+    return con.sql(f'SELECT * FROM "{table}" ORDER BY {keys}').pl()
 
 
 def _doc(table: str) -> dict[str, object]:

@@ -32,7 +32,13 @@ def read_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     missing = [t for t in INPUT_TABLES if not table_exists(con, t)]
     if missing:
         raise dg.Failure(f"{', '.join(missing)} not built yet: run the staff survey and performance partitions first")
-    return {table: con.sql(f'SELECT * FROM "{table}"').pl() for table in INPUT_TABLES}
+    # in key order: the group means and spreads then add up in the same order on every run, so a rebuild of the
+    # same data gives the same last bits (DuckDB's parallel scans return rows in varying order)
+    return {table: con.sql(f'SELECT * FROM "{table}" ORDER BY {_key_order(table)}').pl() for table in INPUT_TABLES}
+
+
+def _key_order(table: str) -> str:
+    return ", ".join(f'"{k}"' for k in dictionary.table(table).primary_key) or "ALL"
 
 
 def available(inputs: dict[str, pl.DataFrame]) -> pl.DataFrame:
