@@ -65,6 +65,12 @@ def build(tmp_path_factory: pytest.TempPathFactory):
     rows = [
         *manifest_rows(dataset="ods", period="2026"),
         *manifest_rows(dataset="staff_survey", period="2023"),  # organisations needs one survey year
+        # the index downstream checks that every framework indicator has data in some year: a survey year with
+        # every question (2024), every performance measure (one RTT and one cancer month), and the validity panel
+        *manifest_rows(dataset="staff_survey", period="2024"),
+        *manifest_rows(dataset="staff_survey", period="2012-2019"),
+        *manifest_rows(dataset="rtt", period="2026-04-01"),
+        *manifest_rows(dataset="cancer", period="2025-04-01"),
         *manifest_rows(dataset="ae", period="2024-06-01"),
         {**july, "source": str(first_july)},
         {**manifest_rows(dataset="ae", period="2024-08-01")[0], "missing": "yes"},
@@ -92,7 +98,7 @@ def test_missing_month_is_skipped_and_the_rest_published(build) -> None:
     assert [(p.label, "missing" in reason) for p, reason in outcome.skipped] == [("ae 2024-08", True)]
     con = duckdb.connect(str(build["published"]), read_only=True)
     months = con.sql("SELECT dataset, count(DISTINCT period_month) FROM performance_monthly GROUP BY 1 ORDER BY 1")
-    assert months.fetchall() == [("ae", 2), ("sickness", 2)]
+    assert months.fetchall() == [("ae", 2), ("cancer", 1), ("rtt", 1), ("sickness", 2)]
     # nhs_sickness_absence_2024-04.csv row 117, RTH: 15590.89496 FTE days lost of 408741.44638 available
     rth = con.sql(
         "SELECT numerator, denominator, value, source_file FROM performance_monthly "
