@@ -3,13 +3,16 @@
 Target (issue 7): under 60 s for every trust and group of one survey year; the script also reports the size on
 disk and peak memory.
 
-The real readiness tables are not built on this branch yet, so the inputs here are SYNTHETIC, generated with a
-fixed seed in the shape the published contracts describe: 210 trusts in the five NSS24 trust benchmarking groups
-(122 / 50 / 14 / 13 / 11, data-sources.md §3.4), 7 factors, 4 barriers, 3 survey years, q12b for the funnel plots,
-3 monthly SPC series of 15 months per trust and a validity table. None of it is NHS data, and the report it writes
-says so on every page. The integrator reruns this on the real tables.
+By default the inputs are the real published tables: the file `nhs-readiness run` publishes
+(data/published/nhs_change_readiness.duckdb, or --database), read as the `published_report` asset reads them, for
+the latest ranked survey year (or --year). Run `uv run nhs-readiness run` first.
 
-    uv run python bench/report_build.py [--out bench/out/report] [--year 2024]
+With --synthetic the inputs are SYNTHETIC instead, generated with a fixed seed in the shape the published contracts
+describe: 210 trusts in the five NSS24 trust benchmarking groups (122 / 50 / 14 / 13 / 11, data-sources.md §3.4),
+7 factors, 4 barriers, 3 survey years, q12b for the funnel plots, 3 monthly SPC series of 15 months per trust and a
+validity table. None of it is NHS data, and the report it writes says so on every page.
+
+    uv run python bench/report_build.py [--database FILE] [--year 2024] [--synthetic] [--out bench/out/report]
 """
 
 import argparse
@@ -22,6 +25,8 @@ import numpy as np
 import polars as pl
 
 from assets.publish.report.build import ReportInputs, build_report
+from assets.publish.report.inputs import read_report_inputs
+from pipeline.settings import PUBLISHED_DB_NAME, default_published_dir
 
 GROUP_SIZES = {
     "Acute and Acute & Community Trusts": 122,
@@ -207,9 +212,14 @@ def synthetic_inputs(seed: int = 20261122) -> ReportInputs:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out" / "report")
+    parser.add_argument("--database", type=Path, default=Path(default_published_dir()) / PUBLISHED_DB_NAME)
+    parser.add_argument("--year", type=int, help="survey year (default: the latest with ranked trusts)")
+    parser.add_argument("--synthetic", action="store_true", help="made-up inputs of realistic shape, not NHS data")
     args = parser.parse_args()
+    if not args.synthetic and not args.database.exists():
+        parser.error(f"no published file at {args.database}: run `uv run nhs-readiness run` first, or --synthetic")
     started = time.perf_counter()
-    inputs = synthetic_inputs()
+    inputs = synthetic_inputs() if args.synthetic else read_report_inputs(args.database, args.year)
     generated = time.perf_counter() - started
     summary = build_report(inputs, args.out)
     sizes = {}
@@ -218,11 +228,15 @@ def main() -> None:
             top = path.relative_to(args.out).parts[0]
             sizes[top] = sizes.get(top, 0) + path.stat().st_size
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("inputs: SYNTHETIC, realistic shape (not NHS data)")
+    print(
+        "inputs: SYNTHETIC, realistic shape (not NHS data)"
+        if args.synthetic
+        else f"inputs: the published tables of {args.database}, survey year {inputs.survey_year}"
+    )
     print(
         f"  readiness_index {inputs.readiness_index.height} rows, factor_scores {inputs.factor_scores.height}, "
         f"barrier_scores {inputs.barrier_scores.height}, spc_monthly {inputs.spc_monthly.height} "  # type: ignore[union-attr]
-        f"(generated in {generated:.1f} s)"
+        f"({'generated' if args.synthetic else 'read'} in {generated:.1f} s)"
     )
     print(
         f"report: {summary.trusts} trusts, {summary.groups} groups, {summary.pages} pages, {summary.charts} charts, "

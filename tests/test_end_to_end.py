@@ -22,9 +22,11 @@ def published(snapshot_build: SessionBuild, tmp_path_factory: pytest.TempPathFac
         for name, value in build.environment.items():
             mp.setenv(name, value)
         mp.delenv("DAGSTER_HOME", raising=False)
-        first_build = build.published.stat().st_mtime_ns
-        assert main(["run"]) == 0  # nothing changed: reused, file untouched
+        report = build.published.parent / "report" / "report.json"
+        first_build, first_report = build.published.stat().st_mtime_ns, report.stat().st_mtime_ns
+        assert main(["run"]) == 0  # nothing changed: reused, file and report untouched
         assert build.published.stat().st_mtime_ns == first_build
+        assert report.stat().st_mtime_ns == first_report
         yield build.published
 
 

@@ -287,25 +287,29 @@ def test_spc_chart_colours_points_as_making_data_count() -> None:
         rf.spc_monthly(), rf.performance_measures(), org_code="ZA1", trust_label="ZA1 test", caption=CAPTION
     ).to_dict()
     assert_common_parts(spec, "statistical process control charts: ZA1 test")
-    assert len(spec["vconcat"]) == 2
-    titles = [panel["layer"][0]["encoding"]["y"]["title"] for panel in spec["vconcat"]]
-    assert titles == [
-        ["A&E attendances seen within 4 hours", "(% of attendances)"],
-        ["Sickness absence rate", "(% of FTE days)"],
+    # one XmR chart per measure: a facet row each, headed by the measure's label and unit, with its own axes
+    assert spec["facet"]["row"]["field"] == "panel" and spec["resolve"]["scale"] == {
+        "x": "independent",
+        "y": "independent",
+    }
+    rows = dataset_rows(spec, "panel")
+    assert sorted({row["panel"] for row in rows}) == [
+        "A&E attendances seen within 4 hours (% of attendances)",
+        "Sickness absence rate (% of FTE days)",
     ]
-    limits = spec["vconcat"][0]["layer"][1]
+    layers = spec["spec"]["layer"]
+    assert layers[0]["encoding"]["y"]["title"] == "Value (unit in the panel heading)"
+    limits = layers[1]
     assert limits["transform"] == [{"fold": ["mean", "lpl", "upl"], "as": ["line", "line_value"]}]
     assert limits["encoding"]["strokeDash"]["scale"] == {
         "domain": ["mean", "lpl", "upl"],
         "range": [[1, 0], [6, 4], [6, 4]],
     }
-    colour = spec["vconcat"][0]["layer"][2]["encoding"]["color"]
+    colour = layers[2]["encoding"]["color"]
     assert colour["field"] == "point_label"
     assert colour["scale"]["range"] == list(SPC_COLOURS.values())
     assert colour["scale"]["range"][:3] == ["#7B7D7D", "#289DE0", "#FAB428"]
-    points = dataset_rows(
-        {"datasets": {k: v for k, v in spec["datasets"].items() if v[0]["measure"] == "ae_4hr_pct_all"}}, "point_label"
-    )
+    points = [row for row in rows if row["measure"] == "ae_4hr_pct_all"]
     assert [row["point_label"] for row in points][2] == "Special cause: concern"
     assert (
         trends.spc_chart(rf.spc_monthly(), rf.performance_measures(), org_code="ZC1", trust_label="-", caption="")
@@ -327,8 +331,10 @@ def test_validity_states_the_fitted_association_and_n(names: pl.DataFrame) -> No
         scale=settings.scales()["index"],
         survey_year=2024,
         caption=CAPTION,
+        notes=("Headings: Pearson r.", "Points: the published index."),
     ).to_dict()
     assert_common_parts(spec, "Does the index go with independent outcomes? Survey year 2024")
+    assert spec["title"]["subtitle"][1:3] == ["Headings: Pearson r.", "Points: the published index."]
     headings = [panel["title"]["text"] for panel in spec["hconcat"]]
     assert headings == [
         "A&E attendances seen within 4 hours: coefficient 0.31 (interval -0.45 to 0.85), n = 6",
@@ -337,6 +343,33 @@ def test_validity_states_the_fitted_association_and_n(names: pl.DataFrame) -> No
     fit = spec["hconcat"][1]["layer"][1]
     assert fit["transform"] == [{"regression": "outcome_value", "on": "index_score"}]
     assert spec["hconcat"][1]["layer"][0]["encoding"]["y"]["title"] == "Sickness absence rate (% of FTE days)"
+
+
+def test_spc_summary_shares_points_by_variation_type() -> None:
+    # synthetic counts, shaped like SELECT measure, point_type, count(*) FROM spc_monthly GROUP BY ALL
+    counts = pl.DataFrame(
+        {
+            "measure": ["ae_4hr_pct_all", "ae_4hr_pct_all", "sickness_absence_pct"],
+            "point_type": ["common_cause", "special_cause_concern", "common_cause"],
+            "points": [90, 10, 12],
+        }
+    )
+    spec = export.chart_spec(trends.spc_summary_chart(counts, rf.performance_measures(), caption=CAPTION))
+    assert_common_parts(spec, "Special-cause variation in the monthly performance series")
+    assert spec["encoding"]["x"]["stack"] == "normalize"
+    assert spec["encoding"]["x"]["title"] == "Share of monthly points, all organisations (proportion)"
+    assert spec["encoding"]["color"]["scale"]["range"] == list(SPC_COLOURS.values())
+    rows = dataset_rows(spec, "point_label")
+    assert [(r["label"], r["point_label"], r["points"]) for r in rows] == [
+        ("A&E attendances seen within 4 hours", "Common cause variation", 90),
+        ("A&E attendances seen within 4 hours", "Special cause: concern", 10),
+        ("Sickness absence rate", "Common cause variation", 12),
+    ]
+
+
+def test_markdown_image_embeds_a_png() -> None:
+    markdown = export.markdown_image(svg='<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"/>', alt_text="x")
+    assert markdown.startswith("![x](data:image/png;base64,iVBORw0KGgo")  # the PNG signature, base64
 
 
 def test_board_sentence_reads_as_one_sentence(barrier_names: dict[str, str]) -> None:

@@ -7,16 +7,21 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
 from assets.publish.charts.wording import trust_names
+from assets.publish.report.assets import report_metadata
 from assets.publish.report.build import ReportInputs, ReportSummary, build_report
+from assets.publish.report.site_check import report_problems
 from pipeline.settings import PROJECT_ROOT
+from tests.conftest import SnapshotBuild
 from tests.helpers import report_frames as rf
 
 SCREENSHOTS = PROJECT_ROOT / "tests" / "output"
@@ -33,6 +38,12 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 DATA_NOTE = "Synthetic test frames: every number on these pages is made up, none is NHS data."
+
+
+@pytest.fixture(scope="module")
+def published(snapshot_build: SnapshotBuild) -> Path:
+    """The published file of the session's one snapshot build (tests/conftest.py); read it, never write it."""
+    return snapshot_build.published
 
 
 def report_inputs(**changes: object) -> ReportInputs:
@@ -215,8 +226,15 @@ def test_a_failed_build_keeps_the_previous_report(built: tuple[Path, ReportSumma
     assert "A second build." in (target / "index.html").read_text() and rebuilt.pages == 10
 
 
-def _check_page(browser: object, page_path: Path, charts: list[str]) -> None:
-    """Open one page from disk, wait for every chart, and check marks, console and network."""
+def _check_page(
+    browser: object,
+    page_path: Path,
+    charts: list[str],
+    search: tuple[str, str] = ("zc2", "trusts/ZC2.html"),
+    screenshot_prefix: str = "report",
+) -> None:
+    """Open one page from disk, wait for every chart, and check marks, console and network; on index.html, typing
+    search[0] into the search box lists search[1] first."""
     page = browser.new_page()  # type: ignore[attr-defined]
     problems: list[str] = []
     requests: list[str] = []
@@ -237,23 +255,22 @@ def _check_page(browser: object, page_path: Path, charts: list[str]) -> None:
     for name, error, marks in drawn:
         assert error is None and marks > 0, f"{page_path.name}: chart {name} drew {marks} marks ({error})"
     if page_path.name == "index.html":
-        page.fill("#search", "zc2")
+        page.fill("#search", search[0])
         first = page.wait_for_selector("#search-results a")
-        assert first.get_attribute("href") == "trusts/ZC2.html"
-    page.screenshot(path=str(SCREENSHOTS / f"report-{page_path.stem}.png"), full_page=True)
+        assert first.get_attribute("href") == search[1]
+    page.screenshot(path=str(SCREENSHOTS / f"{screenshot_prefix}-{page_path.stem}.png"), full_page=True)
     assert problems == [], f"{page_path.name}: console errors or warnings {problems}"
     assert all(url.startswith("file://") for url in requests), f"network requests: {requests}"
     assert any(url.endswith("/assets/vega.js") for url in requests)
 
 
-@pytest.mark.browser
-def test_chromium_draws_every_chart_from_disk_with_no_network(built: tuple[Path, ReportSummary]) -> None:
+@contextmanager
+def chromium() -> Iterator[object]:
     """Playwright drives Debian's Chromium (its own browser download does not work offline); `offline=True`
     makes any network request fail, and every request is recorded anyway."""
     playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is absent: `apt-get install -y chromium` (.ci/run does it when it can)")
-    report, _ = built
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as driver, tempfile.TemporaryDirectory() as profile:
         browser = driver.chromium.launch_persistent_context(
@@ -264,7 +281,74 @@ def test_chromium_draws_every_chart_from_disk_with_no_network(built: tuple[Path,
             viewport={"width": 1300, "height": 900},
         )
         try:
-            _check_page(browser, report / "index.html", ["validity"])
-            _check_page(browser, report / "trusts" / "ZA1.html", ["profile", "trends", "spc"])
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_chromium_draws_every_chart_from_disk_with_no_network(built: tuple[Path, ReportSummary]) -> None:
+    report, _ = built
+    with chromium() as browser:
+        _check_page(browser, report / "index.html", ["validity"])
+        _check_page(browser, report / "trusts" / "ZA1.html", ["profile", "trends", "spc"])
+
+
+@pytest.mark.browser
+def test_chromium_draws_the_report_the_pipeline_published(published: Path) -> None:
+    """The real report of the end-to-end build (tests/test_end_to_end.py): its index and the page of RBN, which
+    has monthly A&E, RTT, cancer and sickness absence series."""
+    report = published.parent / "report"
+    assert json.loads((report / "report.json").read_text())["survey_year"] == 2024
+    with chromium() as browser:
+        real = {"screenshot_prefix": "published-report"}
+        _check_page(browser, report / "index.html", ["validity"], search=("rbn", "trusts/RBN.html"), **real)
+        _check_page(browser, report / "trusts" / "RBN.html", ["profile", "trends", "spc"], **real)
+
+
+def test_site_check_finds_missing_pages_and_network_references(
+    built: tuple[Path, ReportSummary], tmp_path: Path
+) -> None:
+    """The check behind the `published_report_complete` asset check, on a copy of the synthetic report."""
+    report = tmp_path / "report"
+    shutil.copytree(built[0], report)
+    groups, ranked = ["Ambulance Trusts", "Community Trusts"], ["ZA1", "ZA2", "ZA3", "ZC1", "ZC2", "ZC3"]
+    assert report_problems(report, groups, ranked) == []
+    # the embedded specs name their schema by URL and the Vega bundle holds URLs in strings: neither is fetched
+    assert "https://vega.github.io/schema" in (report / "index.html").read_text()
+    (report / "trusts" / "ZC3.html").unlink()
+    page = report / "groups" / "community-trusts.html"
+    page.write_text(
+        page.read_text().replace("</head>", '<script src="https://cdn.example.org/vega.js"></script></head>')
+    )
+    (report / "assets" / "report.css").write_text("body { background: url(//example.org/x.png) }")
+    assert report_problems(report, [*groups, "Ambulance Trusts Elsewhere"], ranked) == [
+        "no page for benchmarking group 'Ambulance Trusts Elsewhere'",
+        "no page for ranked trust ZC3",
+        "groups/community-trusts.html references the network: <script src='https://cdn.example.org/vega.js'>",
+        "assets/report.css imports or loads something over the network",
+    ]
+    shutil.rmtree(report)
+    assert report_problems(report, groups, ranked) == [f"{report}/index.html is missing"]
+
+
+def test_the_pipeline_report_covers_every_2024_trust_and_shows_in_dagster(published: Path) -> None:
+    """The report `nhs-readiness run` built (tests/conftest.py snapshot_build) and what the Dagster UI shows of it."""
+    report = published.parent / "report"
+    metadata = report_metadata(report)
+    # NSS24 organisational workbook: 210 trusts in the five trust benchmarking groups, all ranked in 2024
+    assert (metadata["survey_year"], metadata["trusts"], metadata["ranked_trusts"]) == (2024, 210, 210)
+    assert (metadata["benchmarking_groups"], metadata["pages"]) == (5, 1 + 5 + 210)
+    assert metadata["report"].value == (report / "index.html").as_uri()
+    assert metadata["chart"].value.startswith("![Index against independent outcomes](data:image/png;base64,")
+    con = duckdb.connect(str(published), read_only=True)
+    groups = [g for (g,) in con.sql("SELECT DISTINCT benchmarking_group FROM readiness_index").fetchall()]
+    ranked = [c for (c,) in con.sql("SELECT org_code FROM readiness_index WHERE survey_year = 2024").fetchall()]
+    assert report_problems(report, groups, ranked) == []
+    # the report shows the published numbers: RBN's index in its search entry and in its board sentence
+    (score,) = con.sql(
+        "SELECT index_score FROM readiness_index WHERE org_code = 'RBN' AND survey_year = 2024"
+    ).fetchone()  # type: ignore[misc]
+    entry = next(e for e in search_index(report) if e["code"] == "RBN")
+    assert entry["name"] == "Mersey and West Lancashire Teaching Hospitals NHS Trust"
+    assert f"scores {score:.2f} on the change-readiness index" in (report / "trusts" / "RBN.html").read_text()

@@ -1,5 +1,6 @@
 """Chart output with vl-convert, offline: PNG and SVG files, standalone HTML with Vega inlined, embeddable specs."""
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -48,3 +49,10 @@ def vega_bundle() -> str:
 def spec_json_for_html(spec: dict[str, Any]) -> str:
     """JSON safe inside <script type="application/json">: '</' would end the script element early."""
     return json.dumps(spec, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
+
+
+def markdown_image(chart: Chart | None = None, *, svg: str | None = None, alt_text: str, scale: float = 1.0) -> str:
+    """Markdown with the chart as an inline PNG, for Dagster's `MetadataValue.md` (the UI shows data: images)."""
+    svg = svg if svg is not None else vl_convert.vegalite_to_svg(chart_spec(chart), vl_version=VEGA_LITE_VERSION)  # type: ignore[arg-type]
+    png = vl_convert.svg_to_png(svg, scale=scale)
+    return f"![{alt_text}](data:image/png;base64,{base64.b64encode(png).decode()})"

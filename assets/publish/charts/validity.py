@@ -62,6 +62,7 @@ def validity_chart(
     scale: Scale,
     survey_year: int,
     caption: str,
+    notes: tuple[str, ...] = (),
 ) -> alt.HConcatChart:
     rows = validity_rows(summary, points, names, measures)
     if rows.is_empty():
@@ -71,6 +72,7 @@ def validity_chart(
         title=title(
             f"Does the index go with independent outcomes? Survey year {survey_year}",
             "Each point is a trust; line: least-squares fit; each heading gives the fitted association and its n.",
+            *notes,
             caption,
         )
     )

@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import altair as alt
 import jinja2
 import polars as pl
 
@@ -24,6 +25,7 @@ from assets.publish.charts.common import caption, decimals_to_double
 from assets.publish.charts.wording import board_sentence, interval_label, rank_text, support_type_words
 
 HERE = Path(__file__).parent
+MANIFEST = "report.json"
 # what each chart family is drawn from, for its caption
 SOURCES = {
     "index": "NHS Staff Survey {year} (NHS England) and NHS performance statistics, scored by nhs-change-readiness",
@@ -50,6 +52,8 @@ class ReportInputs:
     validity_points: pl.DataFrame | None = None
     # replaces every source caption, e.g. to mark synthetic inputs as such
     data_note: str | None = None
+    # subtitle lines saying what the validity headings and points are, when they are not the same estimate
+    validity_notes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -371,6 +375,7 @@ def _index_page(writer: _Writer, inputs: ReportInputs, year_index: pl.DataFrame,
                     scale=settings.scales()["index"],
                     survey_year=inputs.survey_year,
                     caption=writer.caption("validity"),
+                    notes=inputs.validity_notes,
                 ),
                 validity.validity_rows(inputs.validity_summary, inputs.validity_points, inputs.names, measures),
                 "data/validity.csv",
@@ -415,13 +420,26 @@ def _folder_bytes(folder: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
+def _write_manifest(folder: Path, inputs: ReportInputs, year_index: pl.DataFrame, groups: list[str]) -> None:
+    """What the report covers, for the checks and the Dagster UI to read without parsing pages."""
+    manifest = {
+        "survey_year": inputs.survey_year,
+        "built_on": inputs.built_on.isoformat(),
+        "groups": {group: f"groups/{slug(group)}.html" for group in groups},
+        "trusts": {code: f"trusts/{code}.html" for code in year_index["org_code"].to_list()},
+        "ranked_trusts": year_index.filter(pl.col("rank_in_group").is_not_null())["org_code"].to_list(),
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+
+
 def build_report(inputs: ReportInputs, target: Path) -> ReportSummary:
     """Write the whole report for one survey year into `target`, replacing the previous report in one step."""
     started = time.perf_counter()
     year_index = _year_index(inputs)
     groups = sorted(year_index["benchmarking_group"].unique().to_list())
     names = _area_names(inputs)
-    with building_directory(target) as folder:
+    # the chart tests validate every chart function's spec; validating each object again as it is built costs time
+    with building_directory(target) as folder, alt.utils.schemapi.debug_mode(False):
         writer = _Writer(folder, inputs)
         _write_assets(folder, year_index, groups)
         skipped = _index_page(writer, inputs, year_index, groups)
@@ -429,6 +447,7 @@ def build_report(inputs: ReportInputs, target: Path) -> ReportSummary:
             skipped += _group_page(writer, inputs, group, year_index.filter(pl.col("benchmarking_group") == group))
         for row in year_index.iter_rows(named=True):
             _trust_page(writer, inputs, row, names)
+        _write_manifest(folder, inputs, year_index, groups)
         files, size = _folder_bytes(folder)
     return ReportSummary(
         path=target,
