@@ -23,8 +23,10 @@ def test_latest_ranked_year_skips_years_without_ranks() -> None:
     # synthetic: 2025 is listed but nobody is ranked, as 2021-2023 are on the real extract
     index = pl.DataFrame({"survey_year": [2023, 2024, 2025], "rank_in_group": [None, 3, None]})
     assert latest_ranked_year(index) == 2024
-    with pytest.raises(ValueError, match="ranks no trust"):
-        latest_ranked_year(index.filter(pl.col("survey_year") != 2024))
+    # no year ranked (offline --years 2021-2023): the newest year, with every trust listed unranked
+    assert latest_ranked_year(index.filter(pl.col("survey_year") != 2024)) == 2025
+    with pytest.raises(ValueError, match="empty"):
+        latest_ranked_year(index.clear())
 
 
 def test_inputs_are_the_published_tables(published: Path) -> None:

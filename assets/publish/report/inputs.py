@@ -20,11 +20,12 @@ OUTCOME_ASSOCIATION = "outcome_association"
 
 
 def latest_ranked_year(readiness_index: pl.DataFrame) -> int:
-    """The newest survey year in which any trust is ranked: earlier years may rest on too few questions to rank."""
-    years = readiness_index.filter(pl.col("rank_in_group").is_not_null())["survey_year"]
-    if years.is_empty():
-        raise ValueError("readiness_index ranks no trust in any survey year, so there is no report to build")
-    return int(years.max())  # type: ignore[arg-type]
+    """The newest survey year in which any trust is ranked: earlier years may rest on too few questions to rank.
+    A build in which no year is ranked (offline `--years 2021-2023`) reports its newest year, every trust unranked."""
+    if readiness_index.is_empty():
+        raise ValueError("readiness_index is empty, so there is no report to build")
+    ranked = readiness_index.filter(pl.col("rank_in_group").is_not_null())["survey_year"]
+    return int((ranked if not ranked.is_empty() else readiness_index["survey_year"]).max())  # type: ignore[arg-type]
 
 
 def validity_frames(
