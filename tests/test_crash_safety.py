@@ -56,7 +56,8 @@ def _kill_loop(build: SnapshotBuild, trials: int, seed: int) -> None:
 
 
 def test_sigkill_short_loop(snapshot_build_copy: SnapshotBuild) -> None:
-    _kill_loop(snapshot_build_copy, trials=3, seed=20261123)
+    # this seed kills once early (while staging) and once late (while publishing) in a build of about 70 s
+    _kill_loop(snapshot_build_copy, trials=2, seed=1)
 
 
 @pytest.mark.slow
