@@ -12,6 +12,7 @@ from pipeline.definitions import build_definitions
 from pipeline.resources import SourceResource
 from pipeline.settings import SNAPSHOT_DIR
 from pipeline.sources import read_manifest, sha256_of
+from tests.corpus.breakers import xlsx_edited
 
 
 def edited_lines(source: Path, target: Path, edit: Callable[[list[str]], list[str]]) -> Path:
@@ -78,26 +79,5 @@ def definitions_on(snapshot: Path, outputs: Path) -> dg.Definitions:
 
 
 def edited_workbook(source: Path, target: Path, sheet: str, cell: str, value: str | float) -> Path:
-    """A copy of a real .xlsx with one cell replaced (text as an inline string, numbers as numbers), made by
-    rewriting that cell in the sheet's XML, so the rest of the workbook stays byte for byte as published."""
-    import re
-    import zipfile
-
-    with zipfile.ZipFile(source) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
-    workbook, rels = parts["xl/workbook.xml"].decode(), parts["xl/_rels/workbook.xml.rels"].decode()
-    rel_id = re.search(rf'<sheet name="{re.escape(sheet)}"[^>]*r:id="([^"]+)"', workbook).group(1)
-    part = "xl/" + re.search(rf'Id="{rel_id}"[^>]*Target="([^"]+)"', rels).group(1)
-    xml = parts[part].decode()
-    replacement = (
-        f'<c r="{cell}"><v>{value}</v></c>'
-        if isinstance(value, int | float)
-        else f'<c r="{cell}" t="inlineStr"><is><t>{value}</t></is></c>'
-    )
-    xml, count = re.subn(rf'<c r="{cell}"[^>]*?(?:/>|>.*?</c>)', replacement, xml, count=1)
-    assert count == 1, f"cell {cell} not found in {sheet}"
-    parts[part] = xml.encode()
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-    return target
+    """A copy of a real .xlsx with one cell replaced, the rest of the workbook byte for byte as published."""
+    return xlsx_edited(source, target, cells={sheet: {cell: value}})
