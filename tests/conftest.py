@@ -97,7 +97,7 @@ class SessionBuild(SnapshotBuild):
 @pytest.fixture(scope="session")
 def snapshot_build(tmp_path_factory: pytest.TempPathFactory) -> SessionBuild:
     """The whole pipeline run once on the snapshot, shared by the tests that need a good build to start from
-    (a full build costs about half a minute; tests must not write into it: use copy_to).
+    (a full build with the report costs about a minute; tests must not write into it: use copy_to).
 
     Every location is moved out of the project (the snapshot copied elsewhere, raw cache, warehouse, published
     outputs and a persistent DAGSTER_HOME), so this build also shows that nothing depends on data/."""
