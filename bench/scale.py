@@ -5,8 +5,9 @@ relabelled inside the file and in its name, so each month is distinct and parses
 full extract (a zip holding one CSV), the A&E CSV, the cancer workbooks and the sickness absence CSV. Survey years
 (one per year of months, at most five, ending 2025): 2023 and 2025 are the NSS24 organisational workbook relabelled
 (those years are numbered as NSS24), 2024 is the real workbook and 2021-2022 are the real trust-level extract rows of
-those years, unchanged (their question numbering differs). The ODS reference files are copied unchanged. Nothing
-here is NHS data: the manifest's licence column, the official names (prefixed SYNTHETIC) and PROVENANCE.md say so.
+those years, unchanged (their question numbering differs). The ODS reference files and the 2012-2019 engagement
+panel are copied unchanged. The rest is not NHS data: the manifest's licence column, the official names (prefixed
+SYNTHETIC) and PROVENANCE.md say so.
 Generated files go to a temp folder (or --workdir) and are never committed.
 
 Each size runs `nhs-readiness run` as a fresh process with the snapshot, raw cache, warehouse, published folder and
@@ -67,6 +68,8 @@ MONTHLY = {  # dataset → products the benchmark resamples (the A&E provider wo
     "sickness": ("monthly_csv",),
 }
 SURVEY_PRODUCT = "organisational_workbook"
+# the 2012-2019 engagement and SHMI panel index_validity re-estimates: copied unchanged, like the ODS files
+ENGAGEMENT_PANEL = ("staff_survey", "engagement_shmi_panel")
 LAST_SURVEY_YEAR = 2025  # the newest complete survey-year partition in 2026
 RTT_COMPRESSION = 1  # fastest deflate: generation stays quick, and inflating costs about the same at any level
 
@@ -254,7 +257,8 @@ def synthesise(
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     files = real_files(snapshot_dir)
-    rows = [_copy_real(real, snapshot_dir, out) for real in files if real.dataset == "ods"]
+    unchanged = [f for f in files if f.dataset == "ods" or (f.dataset, f.product) == ENGAGEMENT_PANEL]
+    rows = [_copy_real(real, snapshot_dir, out) for real in unchanged]
     counts = {}
     for dataset, products in MONTHLY.items():
         pool = [f for f in files if f.dataset == dataset and f.product in products]

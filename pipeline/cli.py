@@ -143,6 +143,7 @@ def add_spc_parser(commands: argparse._SubParsersAction) -> None:
 def command_run(args: argparse.Namespace) -> int:
     from pipeline.definitions import build_definitions
     from pipeline.incremental import forced_rebuild
+    from pipeline.jobs import DOWNSTREAM_JOB
     from pipeline.progress import ProgressReporter
     from pipeline.runner import execute_plan, plan_full_build
 
@@ -159,11 +160,11 @@ def command_run(args: argparse.Namespace) -> int:
         outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter)
     for planned, reason in outcome.skipped:
         print(f"  - skipped {planned.label}: {reason}")
+    kept = f"The last good published file {target} {'was kept unchanged' if target.exists() else 'does not exist yet'}."
     if not outcome.ok:
         planned, reason = outcome.failed
         print(f"\nFAILED in {planned.label} after {outcome.seconds:.1f} s: {reason}", file=sys.stderr)
-        kept = "was kept unchanged" if target.exists() else "does not exist yet"
-        print(f"The last good published file {target} {kept}.", file=sys.stderr)
+        print(kept, file=sys.stderr)
         if "DownloadError" in reason:
             print(
                 "The publisher's file could not be downloaded and verified; the download cache was left as it "
@@ -171,7 +172,10 @@ def command_run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 1
-    size = target.stat().st_size / 1e6 if target.exists() else 0
+    if not any(planned.job_name == DOWNSTREAM_JOB for planned in outcome.succeeded):
+        print(f"\nNOTHING PUBLISHED: the downstream assets were skipped (above). {kept}", file=sys.stderr)
+        return 1
+    size = target.stat().st_size / 1e6
     print(f"\n{reporter.assets_done} assets materialised, {reporter.checks_passed} checks passed.")
     print(f"Published {target} ({size:.1f} MB) in {outcome.seconds:.1f} s.")
     return 0

@@ -47,3 +47,21 @@ def test_query_is_read_only_and_formats(tmp_path: Path, capsys: pytest.CaptureFi
 def test_query_without_a_published_file_says_what_to_do(tmp_path: Path, capsys) -> None:
     assert main(["query", "SELECT 1", "--database", str(tmp_path / "missing.duckdb")]) == 2
     assert "run `nhs-readiness run` first" in capsys.readouterr().err
+
+
+def test_run_whose_downstream_was_skipped_says_nothing_was_published(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A missing upstream file that only downstream assets read (the engagement panel, say) skips the downstream job,
+    so nothing is published: the command must say so and exit non-zero, not report a publication."""
+    import pipeline.runner as runner
+    from pipeline.jobs import DOWNSTREAM_JOB, REFERENCE_JOB
+
+    monkeypatch.setenv("NHS_READINESS_PUBLISHED_DIR", str(tmp_path / "published"))
+    skipped = runner.BuildOutcome(
+        succeeded=[runner.PlannedRun(REFERENCE_JOB, "reference")],
+        skipped=[(runner.PlannedRun(DOWNSTREAM_JOB, "downstream"), "the bundled snapshot has no engagement panel")],
+    )
+    monkeypatch.setattr(runner, "execute_plan", lambda defs, plan, reporter: skipped)
+    assert main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert "NOTHING PUBLISHED" in err
+    assert f"{tmp_path / 'published' / 'nhs_change_readiness.duckdb'} does not exist yet" in err

@@ -121,7 +121,10 @@ def test_synthetic_manifest_says_every_generated_file_is_synthetic(tmp_path: Pat
     counts = scale.synthesise(tmp_path, 2, 1, date(2026, 10, 1))
     assert counts == {"ae": 2, "sickness": 2, "staff_survey": 1}
     manifest = pl.read_csv(tmp_path / "manifest.csv", infer_schema=False)
-    generated = manifest.filter(pl.col("dataset") != "ods")
+    unchanged = (pl.col("dataset") == "ods") | (pl.col("product") == "engagement_shmi_panel")
+    assert manifest.filter(unchanged)["licence"].str.starts_with("real file, unchanged").all()
+    assert (tmp_path / "nhs-staff-survey" / "data.NHS.2012_2019.csv").exists()  # index_validity needs the panel
+    generated = manifest.filter(~unchanged)
     assert generated["period"].to_list() == ["2026-09-01", "2026-10-01", "2026-09-01", "2026-10-01", "2025"]
     assert generated["licence"].str.starts_with("SYNTHETIC").all()
     assert generated["official_name"].str.starts_with("SYNTHETIC").all()
