@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import altair as alt
 import duckdb
 import polars as pl
 import pytest
@@ -52,7 +53,8 @@ def axis_titles(spec: dict[str, Any]) -> list[str]:
 
 
 def assert_common_parts(spec: dict[str, Any], heading: str) -> None:
-    """Title, a source-and-date caption, axis titles and tooltips: every chart has them."""
+    """A valid Vega-Lite spec with a title, a source-and-date caption, axis titles and tooltips."""
+    alt.TopLevelSpec.validate(spec)
     assert heading in spec["title"]["text"]
     assert spec["title"]["subtitle"][-1] == "Source: synthetic test frames. Built 2026-11-22."
     assert axis_titles(spec)
@@ -131,7 +133,7 @@ def test_trust_profile_against_group_quartiles(barrier_names: dict[str, str]) ->
         factor_scale=settings.scales()["factor"],
         barrier_scale=settings.scales()["barrier"],
         caption=CAPTION,
-    ).to_dict()
+    )
     assert_common_parts(spec, "Change-readiness profile: Synthetic Ambulance Trust B (ZA2), 2024")
     assert spec["title"]["subtitle"][1] == (
         "Suggested national support: Type 2 “Proactive support” (practical help to change: dedicated resources, "
@@ -274,7 +276,7 @@ def test_trends_compare_the_trust_with_its_group_each_year() -> None:
         trust_label="Synthetic Ambulance Trust A (ZA1)",
         scale=settings.scales()["factor"],
         caption=CAPTION,
-    ).to_dict()
+    )
     assert_common_parts(spec, "Change readiness over time: Synthetic Ambulance Trust A (ZA1)")
     assert spec["facet"]["field"] == "series" and spec["columns"] == 2
     band = spec["spec"]["layer"][0]["encoding"]
@@ -285,7 +287,7 @@ def test_trends_compare_the_trust_with_its_group_each_year() -> None:
 def test_spc_chart_colours_points_as_making_data_count() -> None:
     spec = trends.spc_chart(
         rf.spc_monthly(), rf.performance_measures(), org_code="ZA1", trust_label="ZA1 test", caption=CAPTION
-    ).to_dict()
+    )
     assert_common_parts(spec, "statistical process control charts: ZA1 test")
     # one XmR chart per measure: a facet row each, headed by the measure's label and unit, with its own axes
     assert spec["facet"]["row"]["field"] == "panel" and spec["resolve"]["scale"] == {
@@ -413,3 +415,27 @@ def test_export_writes_png_svg_and_standalone_html(tmp_path: Path, names: pl.Dat
     html = export.standalone_html(chart)
     assert "<script src=" not in html and "vegaEmbed" in html and "Synthetic Community Trust C" in html
     assert "</script>" not in export.spec_json_for_html({"text": "</script>"})
+
+
+def test_a_filled_spec_is_what_altair_writes_for_the_same_chart() -> None:
+    """The per-trust charts fill a body built once; the result must be the spec Altair composes for that trust."""
+    rows = trends.spc_rows(rf.spc_monthly(), rf.performance_measures(), org_code="ZA1")
+    filled = trends.spc_chart_from_rows(rows, trust_label="ZA1 test", caption=CAPTION)
+    composed = (
+        alt.FacetChart.from_dict({**filled, "datasets": {}, "data": {"values": []}}, validate=False)
+        .properties(data=rows.with_columns(panel=pl.format("{} ({})", "label", "unit")))
+        .to_dict()
+    )
+    (name,) = composed["datasets"]
+    assert composed["data"] == {"name": name}
+    assert composed["datasets"][name] == filled["datasets"][export.ROWS]
+    assert composed["datasets"][name][0]["period_month"] == "2024-01-01T00:00:00"  # dates as Altair writes them
+    assert {k: v for k, v in composed.items() if k not in ("data", "datasets")} == {
+        k: v for k, v in filled.items() if k not in ("data", "datasets")
+    }
+    other = trends.spc_chart_from_rows(
+        trends.spc_rows(rf.spc_monthly(), rf.performance_measures(), org_code="ZA2"), trust_label="ZA2", caption=""
+    )
+    assert other["spec"] is filled["spec"]  # one body for every trust
+    with pytest.raises(ValueError, match="named dataset ROWS"):
+        export.body_spec(alt.Chart(rows).mark_point().encode(x="value:Q"))

@@ -1,10 +1,12 @@
 """Trust profile: the seven success factors and four barriers for one trust against its group's spread."""
 
+from functools import cache
 from typing import Any
 
 import altair as alt
 import polars as pl
 
+from assets.publish.charts import export
 from assets.publish.charts.common import (
     BLACK,
     BLUE,
@@ -19,6 +21,7 @@ from assets.publish.charts.common import (
 from assets.publish.charts.settings import Scale
 from assets.publish.charts.wording import area_key, interval_label, support_type_words
 
+FACTORS, BARRIERS = "Success factors", "Barriers"  # the two panels, as `area` names them
 SCORE_COLUMNS = {"org_code", "survey_year", "score", "score_lo", "score_hi"}
 
 
@@ -85,10 +88,10 @@ def profile_rows(
     return pl.concat(
         [
             _area_rows(factors, "factor_id", numbered, members, org_code, survey_year).with_columns(
-                area=pl.lit("Success factors"), weakest=pl.col("item").is_in([k for k in weakest_factors if k])
+                area=pl.lit(FACTORS), weakest=pl.col("item").is_in([k for k in weakest_factors if k])
             ),
             _area_rows(barriers, "barrier", barrier_names, members, org_code, survey_year).with_columns(
-                area=pl.lit("Barriers"),
+                area=pl.lit(BARRIERS),
                 weakest=pl.col("item").eq_missing(area_key(row["weakest_barrier"], barrier_names)),
             ),
         ]
@@ -109,7 +112,7 @@ def profile_rows(
     )
 
 
-def _panel(rows: pl.DataFrame, scale: Scale, heading: str) -> alt.LayerChart:
+def _panel(area: str, rows: int, scale: Scale, heading: str) -> alt.LayerChart:
     y = alt.Y(
         "label:N",
         sort=alt.EncodingSortField("item_order", order="ascending"),
@@ -167,10 +170,20 @@ def _panel(rows: pl.DataFrame, scale: Scale, heading: str) -> alt.LayerChart:
         median,
         interval,
         point,
-        data=rows,
         width=CHART_WIDTH,
-        height=24 * rows.height,
+        height=24 * rows,
         title=alt.TitleParams(heading, fontSize=12),
+    ).transform_filter(alt.datum.area == area)
+
+
+@cache
+def _profile_body(factor_rows: int, barrier_rows: int, factor_scale: Scale, barrier_scale: Scale) -> dict[str, Any]:
+    return export.body_spec(
+        alt.vconcat(
+            _panel(FACTORS, factor_rows, factor_scale, "Seven success factors for change"),
+            _panel(BARRIERS, barrier_rows, barrier_scale, "Four barriers to change"),
+            data=export.ROWS_DATA,
+        )
     )
 
 
@@ -184,13 +197,15 @@ def profile_chart(
     factor_scale: Scale,
     barrier_scale: Scale,
     caption: str,
-) -> alt.VConcatChart:
+) -> dict[str, Any]:
     """Draw `profile_rows`: factors and barriers for one trust (point and interval) over its group's median and
     interquartile range, the weakest areas as vermillion diamonds and the suggested support in words."""
-    return alt.vconcat(
-        _panel(rows.filter(pl.col("area") == "Success factors"), factor_scale, "Seven success factors for change"),
-        _panel(rows.filter(pl.col("area") == "Barriers"), barrier_scale, "Four barriers to change"),
-        title=title(
+    areas = rows["area"]
+    body = _profile_body(int((areas == FACTORS).sum()), int((areas == BARRIERS).sum()), factor_scale, barrier_scale)
+    return export.filled_spec(
+        body,
+        rows,
+        title(
             f"Change-readiness profile: {trust_label}, {survey_year}",
             f"Against the other {group} (median and interquartile range).",
             f"Suggested national support: {support_words}.",
@@ -212,7 +227,7 @@ def trust_profile(
     factor_scale: Scale,
     barrier_scale: Scale,
     caption: str,
-) -> alt.VConcatChart:
+) -> dict[str, Any]:
     """The trust profile chart straight from the published tables."""
     row = group_of(index, org_code, survey_year)
     return profile_chart(

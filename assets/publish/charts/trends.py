@@ -1,8 +1,12 @@
 """Trends: a trust's index and factors by survey year against its group, and monthly performance as SPC charts."""
 
+from functools import cache
+from typing import Any
+
 import altair as alt
 import polars as pl
 
+from assets.publish.charts import export
 from assets.publish.charts.common import (
     BLACK,
     BLUE,
@@ -73,8 +77,8 @@ def trend_rows(index: pl.DataFrame, factors: pl.DataFrame, *, org_code: str) -> 
     )
 
 
-def trends_chart(rows: pl.DataFrame, *, trust_label: str, scale: Scale, caption: str) -> alt.FacetChart:
-    """Draw `trend_rows`: one small multiple per series, the trust against its group's median and quartiles."""
+@cache
+def _trends_body(scale: Scale) -> dict[str, Any]:
     x = alt.X("survey_year:O", title="Survey year (autumn fieldwork)", axis=alt.Axis(labelAngle=0))
     tooltip = [
         alt.Tooltip("series:N", title="Measure"),
@@ -97,15 +101,25 @@ def trends_chart(rows: pl.DataFrame, *, trust_label: str, scale: Scale, caption:
         .mark_line(color=BLUE, point=alt.OverlayMarkDef(color=BLUE, size=40))
         .encode(x=x, y=alt.Y("value:Q"), tooltip=tooltip)
     )
-    return alt.layer(band, median, interval, trust, data=rows, width=300, height=130).facet(
-        facet=alt.Facet(
-            "series:N",
-            sort=alt.SortField("series_order"),
-            title=None,
-            header=alt.Header(labelLimit=340, labelFontSize=11),
-        ),
-        columns=2,
-        title=title(
+    return export.body_spec(
+        alt.layer(band, median, interval, trust, data=export.ROWS_DATA, width=300, height=130).facet(
+            facet=alt.Facet(
+                "series:N",
+                sort=alt.SortField("series_order"),
+                title=None,
+                header=alt.Header(labelLimit=340, labelFontSize=11),
+            ),
+            columns=2,
+        )
+    )
+
+
+def trends_chart(rows: pl.DataFrame, *, trust_label: str, scale: Scale, caption: str) -> dict[str, Any]:
+    """Draw `trend_rows`: one small multiple per series, the trust against its group's median and quartiles."""
+    return export.filled_spec(
+        _trends_body(scale),
+        rows,
+        title(
             f"Change readiness over time: {trust_label}",
             f"Blue: the trust with its {interval_label()}; dashed: group median; grey band: group "
             f"interquartile range. Scores: {scale.unit}.",
@@ -122,7 +136,7 @@ def trust_trends(
     trust_label: str,
     scale: Scale,
     caption: str,
-) -> alt.FacetChart:
+) -> dict[str, Any]:
     return trends_chart(
         trend_rows(index, factors, org_code=org_code), trust_label=trust_label, scale=scale, caption=caption
     )
@@ -149,12 +163,10 @@ def spc_rows(spc: pl.DataFrame, measures: pl.DataFrame, *, org_code: str) -> pl.
     )
 
 
-def spc_chart_from_rows(rows: pl.DataFrame, *, trust_label: str, caption: str) -> alt.FacetChart:
-    """Draw `spc_rows`: one XmR chart per measure, points coloured as Making Data Count does.
-
-    One layered chart faceted by measure, with each measure's own axes: a chart per measure joined by vconcat
-    draws the same but takes Altair about six times as long to build, which is most of the report's build time."""
-    rows = rows.with_columns(panel=pl.format("{} ({})", "label", "unit"))
+@cache
+def _spc_body() -> dict[str, Any]:
+    """One layered chart faceted by measure, with each measure's own axes: a chart per measure joined by vconcat
+    draws the same but takes Altair about six times as long to build."""
     x = alt.X("period_month:T", title="Month", axis=alt.Axis(format="%b %Y"))
     tooltip = [
         alt.Tooltip("label:N", title="Measure"),
@@ -198,25 +210,32 @@ def spc_chart_from_rows(rows: pl.DataFrame, *, trust_label: str, caption: str) -
             tooltip=tooltip,
         )
     )
-    return (
+    return export.body_spec(
         alt.layer(line, limits, points, width=CHART_WIDTH, height=180)
         .facet(
             row=alt.Row("panel:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left", labelFontSize=12)),
-            data=rows,
-            title=title(
-                f"Monthly performance as statistical process control charts: {trust_label}",
-                "Solid line: mean; dashed: process limits (mean ± 2.66 × mean moving range); "
-                "points coloured by variation.",
-                caption,
-            ),
+            data=export.ROWS_DATA,
         )
         .resolve_scale(x="independent", y="independent")
     )
 
 
+def spc_chart_from_rows(rows: pl.DataFrame, *, trust_label: str, caption: str) -> dict[str, Any]:
+    """Draw `spc_rows`: one XmR chart per measure, points coloured as Making Data Count does."""
+    return export.filled_spec(
+        _spc_body(),
+        rows.with_columns(panel=pl.format("{} ({})", "label", "unit")),
+        title(
+            f"Monthly performance as statistical process control charts: {trust_label}",
+            "Solid line: mean; dashed: process limits (mean ± 2.66 × mean moving range); points coloured by variation.",
+            caption,
+        ),
+    )
+
+
 def spc_chart(
     spc: pl.DataFrame, measures: pl.DataFrame, *, org_code: str, trust_label: str, caption: str
-) -> alt.FacetChart | None:
+) -> dict[str, Any] | None:
     """XmR charts for one trust; None when it has no SPC series."""
     rows = spc_rows(spc, measures, org_code=org_code)
     return None if rows.is_empty() else spc_chart_from_rows(rows, trust_label=trust_label, caption=caption)

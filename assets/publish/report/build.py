@@ -121,7 +121,7 @@ class _Writer:
         self,
         name: str,
         alt_text: str,
-        chart: export.Chart,
+        chart: export.Chart | dict[str, Any],
         rows: pl.DataFrame,
         csv_path: str,
         image_stem: str | None = None,
@@ -129,7 +129,7 @@ class _Writer:
         spec = export.chart_spec(chart, validate=False)
         images = {}
         if image_stem:
-            paths = export.save_chart(chart, self.folder / "images", image_stem, spec=spec)
+            paths = export.save_chart(spec, self.folder / "images", image_stem)
             images = {kind: f"images/{path.name}" for kind, path in paths.items()}
         self.charts += 1
         return PageChart(
