@@ -11,6 +11,7 @@ from pipeline.jobs import DOWNSTREAM_JOB, REFERENCE_JOB
 from pipeline.partitions import PARTITIONED_DATASETS, PartitionedDataset
 from pipeline.progress import ProgressReporter, progress_logger_def, root_cause
 from pipeline.resources import SourceResource
+from pipeline.warehouse import WarehouseResource
 
 
 @dataclass(frozen=True)
@@ -76,25 +77,27 @@ def execute_plan(
     started = time.perf_counter()
     instance = instance or _instance()
     logger = {"progress": progress_logger_def(reporter)}
-    for planned in plan:
-        job = defs.resolve_job_def(planned.job_name).with_logger_defs(logger)
-        reporter.label = planned.label
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=planned.partition_key,
-            raise_on_error=False,
-            run_config={"loggers": {"progress": {}}},
-            tags={"nhs_readiness/trigger": "cli"},
-        )
-        if result.success:
-            outcome.succeeded.append(planned)
-            continue
-        causes = [root_cause(e.event_specific_data.error) for e in result.get_step_failure_events()]
-        if causes and all(cls == "SourceUnavailableError" for cls, _ in causes):
-            outcome.skipped.append((planned, "; ".join(message for _, message in causes)))
-            continue
-        reason = "; ".join(f"{cls}: {message}" for cls, message in causes) or "; ".join(reporter.failed_checks)
-        outcome.failed = (planned, reason or "the run failed")
-        break
+    warehouse: WarehouseResource = defs.resources["warehouse"]  # type: ignore[assignment]
+    with warehouse.kept_open():
+        for planned in plan:
+            job = defs.resolve_job_def(planned.job_name).with_logger_defs(logger)
+            reporter.label = planned.label
+            result = job.execute_in_process(
+                instance=instance,
+                partition_key=planned.partition_key,
+                raise_on_error=False,
+                run_config={"loggers": {"progress": {}}},
+                tags={"nhs_readiness/trigger": "cli"},
+            )
+            if result.success:
+                outcome.succeeded.append(planned)
+                continue
+            causes = [root_cause(e.event_specific_data.error) for e in result.get_step_failure_events()]
+            if causes and all(cls == "SourceUnavailableError" for cls, _ in causes):
+                outcome.skipped.append((planned, "; ".join(message for _, message in causes)))
+                continue
+            reason = "; ".join(f"{cls}: {message}" for cls, message in causes) or "; ".join(reporter.failed_checks)
+            outcome.failed = (planned, reason or "the run failed")
+            break
     outcome.seconds = time.perf_counter() - started
     return outcome
