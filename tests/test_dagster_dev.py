@@ -41,14 +41,18 @@ def dagster_dev(tmp_path: Path, isolated_outputs):
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     port = _free_port()
     dagster = Path(sys.executable).with_name("dagster")
-    process = subprocess.Popen(
-        [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "DAGSTER_HOME": str(home)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group, so one signal reaches every child it starts
-    )
+    # its log goes to a file, not a pipe: nothing reads a pipe while it runs, and once a pipe's buffer is full
+    # dagster dev blocks on its next log line (seen as a hang on SIGTERM)
+    log = tmp_path / "dagster-dev.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "DAGSTER_HOME": str(home)},
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+            start_new_session=True,  # its own process group, so one signal reaches every child it starts
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -59,7 +63,7 @@ def dagster_dev(tmp_path: Path, isolated_outputs):
         except OSError:
             pass
         if process.poll() is not None:
-            pytest.fail(f"dagster dev exited early: {process.stderr.read().decode()[-2000:]}")
+            pytest.fail(f"dagster dev exited early: {log.read_text(errors='replace')[-2000:]}")
         time.sleep(0.5)
     else:
         os.killpg(process.pid, signal.SIGKILL)
@@ -85,7 +89,9 @@ def test_dagster_dev_lists_assets_by_stage_and_stops_cleanly(dagster_dev) -> Non
     assert "dagster/column_schema" in labels
 
     os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=60)
+    # usually a few seconds; dagster dev itself gives the webserver and then the daemon up to 60 s each to stop
+    # before it kills them, so only a wait longer than that can tell a slow stop from a hang
+    process.wait(timeout=150)
     deadline = time.monotonic() + 60  # children exit after the parent; slow on a loaded 2-core machine
     while _group_members(process.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
