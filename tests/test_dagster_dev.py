@@ -41,8 +41,7 @@ def dagster_dev(tmp_path: Path, isolated_outputs):
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     port = _free_port()
     dagster = Path(sys.executable).with_name("dagster")
-    # its log goes to a file, not a pipe: nothing reads a pipe while it runs, and once a pipe's buffer is full
-    # dagster dev blocks on its next log line (seen as a hang on SIGTERM)
+    # its log goes to a file, not a pipe: nothing reads a pipe while it runs, and a full pipe blocks the writer
     log = tmp_path / "dagster-dev.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
@@ -88,11 +87,13 @@ def test_dagster_dev_lists_assets_by_stage_and_stops_cleanly(dagster_dev) -> Non
     labels = {e["label"] for e in by_key["ods_trusts"]["metadataEntries"]}
     assert "dagster/column_schema" in labels
 
-    os.killpg(process.pid, signal.SIGTERM)
-    # usually a few seconds; dagster dev itself gives the webserver and then the daemon up to 60 s each to stop
-    # before it kills them, so only a wait longer than that can tell a slow stop from a hang
+    # Ctrl-C, as an analyst stops it: SIGINT to the whole group. dagster dev then tells the webserver and the daemon
+    # to stop through their shutdown pipes. SIGTERM to the group can deadlock: dagster dev keeps running, and a child
+    # that has stopped serving waits on its shutdown pipe for a message that never comes (seen under load).
+    os.killpg(process.pid, signal.SIGINT)
+    # dagster dev gives the webserver and then the daemon up to 60 s each before it kills them
     process.wait(timeout=150)
     deadline = time.monotonic() + 60  # children exit after the parent; slow on a loaded 2-core machine
     while _group_members(process.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _group_members(process.pid) == [], "dagster dev left processes behind after SIGTERM"
+    assert _group_members(process.pid) == [], "dagster dev left processes behind after Ctrl-C"
