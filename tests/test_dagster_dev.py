@@ -34,6 +34,14 @@ def _post(url: str, query: str) -> dict:
         return json.loads(response.read())
 
 
+def _interruptible() -> None:
+    """Let Ctrl-C reach dagster dev even when the tests run from a shell without job control (`cmd &`, as CI may):
+    such a shell starts background commands with SIGINT ignored, children inherit that, and dagster dev also maps
+    SIGTERM to its SIGINT handler, so it would ignore both while its webserver and daemon stop and then wait on
+    their shutdown pipes for a message it never sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def dagster_dev(tmp_path: Path, isolated_outputs):
     home = tmp_path / "dagster_home"
@@ -51,6 +59,7 @@ def dagster_dev(tmp_path: Path, isolated_outputs):
             stdout=subprocess.DEVNULL,
             stderr=log_file,
             start_new_session=True,  # its own process group, so one signal reaches every child it starts
+            preexec_fn=_interruptible,
         )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -87,10 +96,7 @@ def test_dagster_dev_lists_assets_by_stage_and_stops_cleanly(dagster_dev) -> Non
     labels = {e["label"] for e in by_key["ods_trusts"]["metadataEntries"]}
     assert "dagster/column_schema" in labels
 
-    # Ctrl-C, as an analyst stops it: SIGINT to the whole group. dagster dev then tells the webserver and the daemon
-    # to stop through their shutdown pipes. SIGTERM to the group can deadlock: dagster dev keeps running, and a child
-    # that has stopped serving waits on its shutdown pipe for a message that never comes (seen under load).
-    os.killpg(process.pid, signal.SIGINT)
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C, as an analyst stops it
     # dagster dev gives the webserver and then the daemon up to 60 s each before it kills them
     process.wait(timeout=150)
     deadline = time.monotonic() + 60  # children exit after the parent; slow on a loaded 2-core machine
