@@ -12,6 +12,9 @@ the 4× target is not met. Where the time goes: inflating 81.6 MB takes 0.06 s e
 splitting the 180,000 lines and finding the 12,869 wanted ones about 0.1 s, parsing those rows and summing about
 0.1 s. pandas' C parser reads the whole file at about 125 MB/s, so a 4× margin would leave about 0.1 s for all of
 that; a Python-level line loop, a numpy newline index and one whole-file Polars read were all tried and were slower.
+So were a `bytes.find` loop over `C_999` and a `re` scan for `Part_2,...,C_999,` (about 50 ms each just to find the
+lines, plus 46 ms to count newlines for the row numbers that make each figure traceable). Inflating in a second
+thread while the first searches (not tried) could hide at most the inflate's 55 ms, which would still leave about 3×.
 """
 
 import argparse
