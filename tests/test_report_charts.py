@@ -140,6 +140,11 @@ def test_trust_profile_against_group_quartiles(barrier_names: dict[str, str]) ->
         "time and improvement expertise)."
     )
     factors_panel, barriers_panel = spec["vconcat"]
+    # one dataset of 11 rows; each panel draws its own area, 24 px a row
+    assert len(spec["datasets"][export.ROWS]) == 11
+    assert factors_panel["transform"] == [{"filter": "(datum.area === 'Success factors')"}]
+    assert barriers_panel["transform"] == [{"filter": "(datum.area === 'Barriers')"}]
+    assert (factors_panel["height"], barriers_panel["height"]) == (24 * 7, 24 * 4)
     point = factors_panel["layer"][3]["encoding"]
     assert point["color"]["field"] == "weakest" and point["color"]["scale"]["range"] == ["#D55E00", "#0072B2"]
     assert factors_panel["layer"][0]["encoding"]["x"]["title"].startswith("Success-factor score (standardised")
