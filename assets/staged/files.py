@@ -128,13 +128,19 @@ def zip_members(path: Path) -> list[str]:
     return safe_members(path)
 
 
-def without_thousands_separators(text: pl.Expr) -> pl.Expr:
-    """`1,234` → `1234` for cells written with thousands separators; anything else is left as it is."""
+def as_number(text: pl.Expr) -> pl.Expr:
+    """A text cell as a number, `1,234` (thousands separators) included; null where the text is not a number."""
     return (
         pl.when(text.str.contains(THOUSANDS_SEPARATED))
         .then(text.str.replace_all(",", "", literal=True))
         .otherwise(text)
+        .cast(pl.Float64, strict=False)
     )
+
+
+def unreadable_number(text: pl.Expr, number: pl.Expr) -> pl.Expr:
+    """A cell whose text (`number` = `as_number(text)`) is neither a number, blank nor a suppression marker."""
+    return number.is_null() & text.is_not_null() & (text != "") & ~is_suppressed(text)
 
 
 @cache

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.staged.files import without_thousands_separators
+from assets.staged.files import as_number
 from pipeline.errors import InputDataError
 from pipeline.reference import read_reference
 
@@ -56,9 +56,7 @@ def counts(
     of `step` (1 for people; 0.5 where a pathway shared by two providers counts half to each; None for FTE days).
     """
 
-    numbers = frame.select(
-        [without_thousands_separators(pl.col(c).str.strip_chars()).cast(pl.Float64, strict=False) for c in columns]
-    )
+    numbers = frame.select([as_number(pl.col(c).str.strip_chars()) for c in columns])
 
     def suspect(column: str) -> pl.Expr:
         number = pl.col(column)

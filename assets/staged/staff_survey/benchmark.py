@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.staged.files import column_letter, is_suppressed, without_thousands_separators
+from assets.staged.files import as_number, column_letter, unreadable_number
 from assets.staged.staff_survey.groups import match_group
 from assets.staged.staff_survey.workbook import open_workbook
 from pipeline.errors import InputDataError
@@ -124,8 +124,8 @@ def _values(
         meta_frame, on="col_name"
     )
     text = pl.col("text").str.strip_chars()
-    long = long.with_columns(value=without_thousands_separators(text).cast(pl.Float64, strict=False))
-    bad = long.filter(pl.col("value").is_null() & text.is_not_null() & (text != "") & ~is_suppressed(text))
+    long = long.with_columns(value=as_number(text))
+    bad = long.filter(unreadable_number(text, pl.col("value")))
     if bad.height:
         first = bad.row(0, named=True)
         raise InputDataError(

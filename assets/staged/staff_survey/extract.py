@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.staged.files import is_suppressed, read_csv_text, repeated_header, without_thousands_separators
+from assets.staged.files import as_number, is_suppressed, read_csv_text, repeated_header
 from pipeline.errors import InputDataError
 from pipeline.reference import read_reference
 
@@ -134,9 +134,7 @@ def _values(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
     )
     text = pl.col("text").str.strip_chars()
     missing = text.is_in(MISSING_MARKERS) | is_suppressed(text)
-    long = long.with_columns(
-        value=pl.when(missing).then(None).otherwise(without_thousands_separators(text)).cast(pl.Float64, strict=False)
-    )
+    long = long.with_columns(value=pl.when(missing).then(None).otherwise(as_number(text)))
     bad = long.filter(pl.col("value").is_null() & text.is_not_null() & ~missing)
     if bad.height:
         first = bad.row(0, named=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from assets.staged.files import column_letter, is_suppressed, open_excel, without_thousands_separators, zip_members
+from assets.staged.files import as_number, column_letter, open_excel, unreadable_number, zip_members
 from pipeline.errors import InputDataError
 
 LABEL_ROW, HEADER_ROW = 1, 5  # 1-based Excel rows
@@ -159,8 +159,8 @@ def _numbers(body: pl.DataFrame, columns: list[int], file: str, sheet: str, head
         "source_row", pl.col(names[1]).str.strip_chars().alias("org_code"), *[pl.col(names[c + 1]) for c in columns]
     ).unpivot(index=["source_row", "org_code"], variable_name="col_name", value_name="text")
     text = pl.col("text").str.strip_chars()
-    long = long.with_columns(value=without_thousands_separators(text).cast(pl.Float64, strict=False))
-    bad = long.filter(pl.col("value").is_null() & text.is_not_null() & (text != "") & ~is_suppressed(text))
+    long = long.with_columns(value=as_number(text))
+    bad = long.filter(unreadable_number(text, pl.col("value")))
     if bad.height:
         first = bad.row(0, named=True)
         col = names.index(first["col_name"]) - 1
