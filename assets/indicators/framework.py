@@ -493,14 +493,18 @@ def _dataset_of(framework: Framework) -> dict[tuple[str, str], str]:
     return {(s, k): d for s, k, d in framework.measures.select("source", "measure", "dataset").iter_rows()}
 
 
+def _datasets_with_data(framework: Framework, available: pl.DataFrame) -> set[str]:
+    dataset_of = _dataset_of(framework)
+    return {dataset_of.get((s, k), s) for s, k in available.select("source", "key").iter_rows()}
+
+
 def judged_datasets(framework: Framework, staff_survey_items: pl.DataFrame, available: pl.DataFrame) -> set[str]:
     """The datasets whose data in this build can show that an indicator is missing.
 
     A dataset with no data in this build cannot (a web run in which no RTT month could be downloaded yet, a build
     of some months only), and nor can the staff survey when all its values come from the trust-level extract (about
     20 questions a year, e.g. a snapshot run of `--years 2021-2023`), which leaves most questions out by design."""
-    dataset_of = _dataset_of(framework)
-    datasets = {dataset_of.get((s, k), s) for s, k in available.select("source", "key").iter_rows()}
+    datasets = _datasets_with_data(framework, available)
     if (staff_survey_items["value_source"] == "extract").all():
         datasets.discard(SURVEY_SOURCE)
     return datasets
@@ -515,7 +519,7 @@ def validate_framework(framework: Framework, available: pl.DataFrame, judged: se
     provided = set(available.select("source", "key").iter_rows())
     dataset_of = _dataset_of(framework)
     if judged is None:
-        judged = {dataset_of.get((s, k), s) for s, k in provided}
+        judged = _datasets_with_data(framework, available)
     warnings = []
     for index, row in enumerate(framework.indicators.iter_rows(named=True)):
         if (row["source"], row["key"]) in provided:
