@@ -129,18 +129,18 @@ def build_database(
             con.execute(f'CREATE TABLE pub."{name}" AS SELECT {columns} FROM main."{name}" ORDER BY {order}')
             counts[name] = con.sql(f'SELECT count(*) FROM pub."{name}"').fetchall()[0][0]
 
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = datetime.now(UTC)
         files = with_revisions(
             files_read(con),
             previous_build_info(previous) if previous else None,
-            datetime.now(UTC).isoformat(timespec="seconds"),
+            now.isoformat(timespec="seconds"),
         )
         con.register("_files_read", files)
         try:
             con.execute(
                 "CREATE TABLE pub.build_info AS SELECT ?::TIMESTAMP AS built_at, ? AS code_version, "
                 "? AS code_fingerprint, ? AS source_mode, * FROM _files_read ORDER BY dataset, product, period",
-                [now, version("nhs-change-readiness"), code_fingerprint(), source_mode],
+                [now.replace(tzinfo=None), version("nhs-change-readiness"), code_fingerprint(), source_mode],
             )
         finally:
             con.unregister("_files_read")
