@@ -42,14 +42,6 @@ def isolated_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[st
     return paths
 
 
-def file_listing(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every file and folder under `folder` with its size and modification time."""
-    return {
-        str(p.relative_to(folder)): (p.stat().st_size if p.is_file() else 0, p.stat().st_mtime_ns)
-        for p in folder.rglob("*")
-    }
-
-
 @dataclass(frozen=True)
 class SnapshotBuild:
     """Output locations of one `nhs-readiness run` on (a moved copy of) the bundled snapshot."""
@@ -102,6 +94,7 @@ def snapshot_build(tmp_path_factory: pytest.TempPathFactory) -> SessionBuild:
     Every location is moved out of the project (the snapshot copied elsewhere, raw cache, warehouse, published
     outputs and a persistent DAGSTER_HOME), so this build also shows that nothing depends on data/."""
     from pipeline.cli import main
+    from tests.helpers.operations import tree_listing
 
     root = tmp_path_factory.mktemp("snapshot_build")
     snapshot = root.parent / f"{root.name}-snapshot" / "snapshot"
@@ -110,7 +103,7 @@ def snapshot_build(tmp_path_factory: pytest.TempPathFactory) -> SessionBuild:
     dagster_home = root / "dagster_home"
     dagster_home.mkdir()
     shutil.copyfile(PROJECT_ROOT / "pipeline" / "instance" / "dagster.yaml", dagster_home / "dagster.yaml")
-    data_before = file_listing(DATA_DIR)
+    data_before = tree_listing(DATA_DIR, ignore=(), folders=True)
     with pytest.MonkeyPatch.context() as mp:
         for name, value in build.environment.items():
             mp.setenv(name, value)
@@ -119,7 +112,7 @@ def snapshot_build(tmp_path_factory: pytest.TempPathFactory) -> SessionBuild:
         started = time.monotonic()
         assert main(["run"]) == 0
         seconds = time.monotonic() - started
-    data_after = file_listing(DATA_DIR)
+    data_after = tree_listing(DATA_DIR, ignore=(), folders=True)
     changes = {
         k: data_after.get(k) for k in data_before.keys() | data_after.keys() if data_before.get(k) != data_after.get(k)
     }

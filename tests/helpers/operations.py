@@ -62,12 +62,15 @@ def published_state(published_dir: Path) -> tuple[dict[str, str], dict[str, str]
     return content_digest(database), parquet_bytes(published_dir), database.read_bytes()
 
 
-def tree_listing(root: Path, ignore: tuple[str, ...] = ("__pycache__",)) -> dict[str, tuple[int, int]]:
-    """Every file under `root` with its size and modification time, to prove nothing was written there."""
+def tree_listing(
+    root: Path, ignore: tuple[str, ...] = ("__pycache__",), folders: bool = False
+) -> dict[str, tuple[int, int]]:
+    """Every file (and with `folders`, every folder, size 0) under `root` with its size and modification time, to
+    prove nothing was written there."""
     return {
-        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        str(p.relative_to(root)): (p.stat().st_size if p.is_file() else 0, p.stat().st_mtime_ns)
         for p in sorted(root.rglob("*"))
-        if p.is_file() and not any(part in ignore for part in p.parts)
+        if (folders or p.is_file()) and not any(part in ignore for part in p.parts)
     }
 
 
