@@ -16,21 +16,10 @@ import duckdb
 import pytest
 
 from pipeline.settings import PROJECT_ROOT
+from tests.helpers.processes import group_members, stop_group
 
 STARTUP_SECONDS = 90  # generous: a loaded 2-core CI machine
 RUN_SECONDS = 120
-
-
-def _group_members(pgid: int) -> list[str]:
-    return subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True).stdout.split()
-
-
-def _stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=60)
-    deadline = time.monotonic() + 60
-    while _group_members(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
 
 
 @pytest.fixture
@@ -57,7 +46,7 @@ def daemon(dagster_home: Path) -> Iterator[subprocess.Popen]:
         start_new_session=True,  # its own process group: one signal reaches the run processes it launches
     )
     yield process
-    if process.poll() is None or _group_members(process.pid):
+    if process.poll() is None or group_members(process.pid):
         os.killpg(process.pid, signal.SIGKILL)
 
 
@@ -104,5 +93,4 @@ def test_the_daemon_runs_a_queued_job_to_success_and_stops_cleanly(
     finally:
         con.close()
 
-    _stop(daemon)
-    assert _group_members(daemon.pid) == [], "dagster-daemon left processes behind after SIGTERM"
+    assert stop_group(daemon, signal.SIGTERM, 60) == [], "dagster-daemon left processes behind after SIGTERM"

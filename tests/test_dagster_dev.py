@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.settings import PROJECT_ROOT
+from tests.helpers.processes import group_members, stop_group
 
 ASSETS_QUERY = """
 { assetNodes { assetKey { path } groupName description
@@ -77,12 +78,8 @@ def dagster_dev(tmp_path: Path, isolated_outputs):
         os.killpg(process.pid, signal.SIGKILL)
         pytest.fail("dagster dev did not answer within 90 s")
     yield base, process
-    if _group_members(process.pid):
+    if group_members(process.pid):
         os.killpg(process.pid, signal.SIGKILL)
-
-
-def _group_members(pgid: int) -> list[str]:
-    return subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True).stdout.split()
 
 
 def test_dagster_dev_lists_assets_by_stage_and_stops_cleanly(dagster_dev) -> None:
@@ -96,10 +93,5 @@ def test_dagster_dev_lists_assets_by_stage_and_stops_cleanly(dagster_dev) -> Non
     labels = {e["label"] for e in by_key["ods_trusts"]["metadataEntries"]}
     assert "dagster/column_schema" in labels
 
-    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C, as an analyst stops it
-    # dagster dev gives the webserver and then the daemon up to 60 s each before it kills them
-    process.wait(timeout=150)
-    deadline = time.monotonic() + 60  # children exit after the parent; slow on a loaded 2-core machine
-    while _group_members(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _group_members(process.pid) == [], "dagster dev left processes behind after Ctrl-C"
+    # Ctrl-C, as an analyst stops it; dagster dev gives the webserver and then the daemon up to 60 s each
+    assert stop_group(process, signal.SIGINT, 150) == [], "dagster dev left processes behind after Ctrl-C"
