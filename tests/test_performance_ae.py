@@ -9,7 +9,8 @@ import pytest
 from assets.staged.ae.parse import parse_ae_csv
 from assets.staged.performance.measures import england_from_providers
 from pipeline.errors import InputDataError
-from tests.helpers.performance import edited_lines, measure_of
+from tests.corpus.breakers import lines_edited
+from tests.helpers.performance import measure_of
 
 AE = "ae-attendances"
 
@@ -108,7 +109,7 @@ def test_older_number_of_header_era(real_data: Path, tmp_path: Path) -> None:
         csv.writer(out, lineterminator="\n").writerows([[c for i, c in enumerate(r) if i not in booked] for r in rows])
         return out.getvalue().splitlines()
 
-    path = edited_lines(real_data / AE / "Monthly-AE-June-2025-1-1.csv", tmp_path / "old.csv", re_head)
+    path = lines_edited(real_data / AE / "Monthly-AE-June-2025-1-1.csv", tmp_path / "old.csv", re_head)
     m = parse_ae_csv(path, date(2025, 6, 1)).measures
     # RTH row 179 without its booked columns: 12268+1813+3750 = 17831 attendances, 3498+0+111 = 3609 over 4 hours
     rth = measure_of(m, "RTH", "ae_4hr_pct_all")
@@ -116,7 +117,7 @@ def test_older_number_of_header_era(real_data: Path, tmp_path: Path) -> None:
 
 
 def _break(real_data: Path, tmp_path: Path, edit) -> Path:
-    return edited_lines(real_data / AE / "Monthly-AE-June-2025-1-1.csv", tmp_path / "Monthly-AE-June-2025.csv", edit)
+    return lines_edited(real_data / AE / "Monthly-AE-June-2025-1-1.csv", tmp_path / "Monthly-AE-June-2025.csv", edit)
 
 
 def _cell(lines: list[str], row: int, column: int, value: str) -> list[str]:

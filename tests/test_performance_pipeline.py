@@ -15,7 +15,8 @@ from pipeline.runner import PlannedRun, execute_plan, plan_full_build
 from pipeline.schedules import monthly_refresh, monthly_refresh_job, months_to_refresh
 from pipeline.settings import SNAPSHOT_DIR
 from pipeline.sources import read_manifest, sha256_of
-from tests.helpers.performance import definitions_on, edited_lines, manifest_rows, private_snapshot
+from tests.corpus.breakers import lines_edited
+from tests.helpers.performance import definitions_on, manifest_rows, private_snapshot
 
 PERFORMANCE = {"ae": "ae_monthly", "rtt": "rtt_monthly", "cancer": "cancer_monthly", "sickness": "sickness_monthly"}
 
@@ -61,7 +62,7 @@ def _without_rth(lines: list[str]) -> list[str]:
 def build(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("performance")
     july = manifest_rows(dataset="ae", period="2024-07-01")[0]
-    first_july = edited_lines(SNAPSHOT_DIR / july["path"], root / "first-july.csv", _without_rth)
+    first_july = lines_edited(SNAPSHOT_DIR / july["path"], root / "first-july.csv", _without_rth)
     rows = [
         *manifest_rows(dataset="ods", period="2026"),
         *manifest_rows(dataset="staff_survey", period="2023"),  # organisations needs one survey year
@@ -155,7 +156,7 @@ def test_revised_file_replaces_its_month_and_a_broken_file_changes_nothing(build
     # a broken June file fails its partition, naming file, row and column; stored months and the published file stay
     published_before = build["published"].read_bytes()
     june = manifest_rows(dataset="ae", period="2024-06-01")[0]
-    broken = edited_lines(
+    broken = lines_edited(
         SNAPSHOT_DIR / june["path"],
         build["root"] / "broken-june.csv",
         lambda ls: [*ls[:9], ls[9].replace(",0,", ",-4,", 1), *ls[10:]],
@@ -227,7 +228,7 @@ def test_england_check_blocks_publication_when_providers_do_not_add_up(build) ->
 
     published_before = build["published"].read_bytes()
     june = manifest_rows(dataset="ae", period="2024-06-01")[0]
-    edited = edited_lines(SNAPSHOT_DIR / june["path"], build["root"] / "june-total.csv", inflate_total)
+    edited = lines_edited(SNAPSHOT_DIR / june["path"], build["root"] / "june-total.csv", inflate_total)
     rows = [{**r, "source": str(edited)} if r.get("period") == "2024-06-01" else r for r in build["rows"]]
     definitions = definitions_on(private_snapshot(build["root"] / "snapshot", rows), build["root"] / "out")
     plan = [

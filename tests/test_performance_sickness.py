@@ -7,7 +7,8 @@ import pytest
 
 from assets.staged.sickness.parse import parse_sickness_csv
 from pipeline.errors import InputDataError
-from tests.helpers.performance import edited_lines, measure_of
+from tests.corpus.breakers import lines_edited
+from tests.helpers.performance import measure_of
 
 SICKNESS = "sickness-absence"
 
@@ -35,7 +36,7 @@ def test_older_sa_rate_layout(real_data: Path, tmp_path: Path) -> None:
         header = header.replace("ORG_CODE", "Org Code").replace("ORG_NAME", "Org Name")
         return [header, *[line.replace("31/03/2025,", "2025-MAR,", 1) for line in lines[1:]]]
 
-    path = edited_lines(real_data / SICKNESS / "nhs_sickness_absence_2025-03.csv", tmp_path / "old.csv", older)
+    path = lines_edited(real_data / SICKNESS / "nhs_sickness_absence_2025-03.csv", tmp_path / "old.csv", older)
     m = parse_sickness_csv(path, date(2025, 3, 1)).measures
     assert measure_of(m, "RTH", "sickness_absence_pct")["value"] == pytest.approx(3.972908, abs=1e-6)
 
@@ -59,7 +60,7 @@ def _cell(lines: list[str], row: int, old: str, new: str) -> list[str]:
     ids=["changed-header", "non-numeric", "negative", "lost-over-available", "wrong-month"],
 )
 def test_broken_copies_name_file_row_and_column(real_data: Path, tmp_path: Path, edit, expected: str) -> None:
-    path = edited_lines(real_data / SICKNESS / "nhs_sickness_absence_2025-03.csv", tmp_path / "sick.csv", edit)
+    path = lines_edited(real_data / SICKNESS / "nhs_sickness_absence_2025-03.csv", tmp_path / "sick.csv", edit)
     with pytest.raises(InputDataError) as error:
         parse_sickness_csv(path, date(2025, 3, 1))
     assert str(error.value).startswith("file 'sick.csv', ") and expected in str(error.value)

@@ -22,6 +22,7 @@ import pytest
 from pipeline.incremental import forced_rebuild
 from pipeline.runner import BuildOutcome, PlannedRun, plan_full_build
 from pipeline.settings import SNAPSHOT_DIR
+from tests.corpus.breakers import lines_edited
 from tests.corpus.cases import CASES, Case
 from tests.helpers.operations import (
     changed_tables,
@@ -31,7 +32,7 @@ from tests.helpers.operations import (
     tree_listing,
     warehouse_tables,
 )
-from tests.helpers.performance import definitions_on, edited_lines, private_snapshot
+from tests.helpers.performance import definitions_on, private_snapshot
 
 BY_ID = {c.id: c for c in CASES}
 # case → (dataset, product, period) of the file it replaces, and the error the run must stop with
@@ -186,7 +187,7 @@ def _revised_june(lines: list[str]) -> list[str]:
 def test_a_revised_month_changes_only_its_own_rows_and_is_recorded(built: Baseline) -> None:
     (june,) = [r for r in built.rows if (r["dataset"], r["period"]) == ("ae", "2024-06-01")]
     revised_name = "Monthly-AE-June-2024-revised.csv"
-    revised = edited_lines(SNAPSHOT_DIR / june["path"], built.root / revised_name, _revised_june)
+    revised = lines_edited(SNAPSHOT_DIR / june["path"], built.root / revised_name, _revised_june)
     rows = [
         {**r, "source": str(revised), "path": f"ae-attendances/{revised_name}", "official_name": revised_name}
         if r is june

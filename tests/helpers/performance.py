@@ -2,7 +2,6 @@
 
 import csv
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -13,14 +12,6 @@ from pipeline.resources import SourceResource
 from pipeline.settings import SNAPSHOT_DIR
 from pipeline.sources import read_manifest, sha256_of
 from tests.corpus.breakers import xlsx_edited
-
-
-def edited_lines(source: Path, target: Path, edit: Callable[[list[str]], list[str]]) -> Path:
-    """A copy of a real text file with its lines edited (a broken copy for a bad-input test), line endings kept."""
-    raw = source.read_bytes().decode()
-    newline = "\r\n" if "\r\n" in raw else "\n"
-    target.write_text(newline.join(edit(raw.splitlines())) + newline, newline="")
-    return target
 
 
 def measure_of(frame: pl.DataFrame, org: str, measure: str) -> dict:
