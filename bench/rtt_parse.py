@@ -7,15 +7,16 @@ the same numbers, and reports the peak memory of the process after our parse (be
 Usage: uv run python bench/rtt_parse.py [--repeat 3]
 Targets (issue 5): under 2 s, at least 4× faster than the baseline, peak memory under 600 MB.
 
-Measured on the 2-core build machine (best of 5): ours about 0.28-0.30 s, pandas 3.1 about 0.65 s, so about 2.2×;
-the 4× target is not met. Where the time goes: inflating 81.6 MB takes 0.06 s even with ISA-L (0.16 s with zlib),
-splitting the 180,000 lines and finding the 12,869 wanted ones about 0.1 s, parsing those rows and summing about
-0.1 s. pandas' C parser reads the whole file at about 125 MB/s, so a 4× margin would leave about 0.1 s for all of
-that; a Python-level line loop, a numpy newline index and one whole-file Polars read were all tried and were slower.
-So were a `bytes.find` loop over `C_999` and a `re` scan for `Part_2,...,C_999,` (about 50 ms each just to find the
-lines, plus 46 ms to count newlines for the row numbers that make each figure traceable). Inflating in a second
-thread while the first searches saved nothing measurable (0.195 s against 0.20 s for inflate and search): the Polars
-search already keeps both cores busy.
+Measured on the 2-core build machine (5 runs, three bench runs): ours best 0.115-0.129 s, median 0.124-0.150 s;
+pandas 3.1 best 0.651-0.677 s; speed-up 5.1-5.7× best/best, 4.4-5.3× median/median, 3.8-4.4× on the first call
+(which also pays for Polars' first allocations); peak 345-375 MB. Where the time goes: Polars inflates the member
+(handed over as gzip, see `member_for_polars`) and splits its 180,782 lines in about 40 ms, two substring filters
+keep the 12,869 wanted lines in about 14 ms, and parsing those rows with typed counts takes about 30 ms.
+
+Earlier designs and why they went: inflating block by block in Python (ISA-L, 55 ms; zlib, 160 ms) and searching
+each block with Polars took 0.25-0.30 s (2.2-2.7×), because counting newlines for line numbers cost 50 ms and each
+freshly inflated block paid again for page faults; a `bytes.find` loop, a `re` scan, a Python line loop and one
+typed whole-file Polars read (0.21 s) were all slower than that.
 """
 
 import argparse

@@ -59,9 +59,9 @@ def trimmed_lines(real_data: Path) -> list[str]:
     return [lines[0], *[line for line in lines[1:] if ",RTH,OXFORD" in line or ",RGT,CAMBRIDGE" in line]]
 
 
-def _zip(tmp_path: Path, lines: list[str]) -> Path:
+def _zip(tmp_path: Path, lines: list[str], compression: int = zipfile.ZIP_DEFLATED) -> Path:
     path = tmp_path / "20260430-RTT-April-2026-full-extract.csv.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(path, "w", compression) as archive:
         archive.writestr(MEMBER, "\n".join(lines) + "\n")
         archive.writestr("__MACOSX/._" + MEMBER, b"\x00\x05\x16\x07")
     return path
@@ -72,6 +72,24 @@ def test_trimmed_copy_gives_the_same_trusts(trimmed_lines: list[str], tmp_path: 
     for org in ("RTH", "RGT"):
         for measure in ("rtt_incomplete", "rtt_within_18w_pct", "rtt_52w_plus"):
             assert measure_of(trimmed, org, measure)["value"] == measure_of(april_2026.measures, org, measure)["value"]
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_members_not_deflated_read_the_same(trimmed_lines, tmp_path: Path, april_2026, compression: int) -> None:
+    # publishers deflate; any other method is unpacked by the standard library instead of handed to Polars as gzip
+    trimmed = parse_rtt_zip(_zip(tmp_path, trimmed_lines, compression), date(2026, 4, 1)).measures
+    assert measure_of(trimmed, "RTH", "rtt_incomplete")["value"] == 90_210
+    assert measure_of(trimmed, "RTH", "rtt_incomplete")["source_row"] == _first_part2(trimmed_lines) + 1
+    assert measure_of(trimmed, "RGT", "rtt_52w_plus")["value"] == 940
+
+
+def test_blank_lines_keep_line_numbers(trimmed_lines: list[str], tmp_path: Path) -> None:
+    # two blank lines (one CRLF) before the first incomplete-pathways row: it, and every row after it, moves down two
+    i = _first_part2(trimmed_lines)
+    lines = [*trimmed_lines[:i], "", "\r", *trimmed_lines[i:]]
+    measures = parse_rtt_zip(_zip(tmp_path, lines), date(2026, 4, 1)).measures
+    assert ",RTH,OXFORD" in trimmed_lines[i]  # RTH's rows come first in the extract
+    assert measure_of(measures, "RTH", "rtt_incomplete")["source_row"] == i + 3  # line numbers are 1-based
 
 
 def _first_part2(lines: list[str]) -> int:

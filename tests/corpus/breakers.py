@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import shutil
+import struct
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -54,6 +55,17 @@ def truncated(source: Path, target: Path, fraction: float) -> Path:
     """The first `fraction` of the file's bytes, as a download cut short leaves it."""
     data = source.read_bytes()
     return bytes_written(target, data[: int(len(data) * fraction)])
+
+
+def byte_flipped_in_member(source: Path, target: Path, member: str) -> Path:
+    """A zip whose directory is intact but one byte in the middle of `member`'s packed data is flipped, as a bad
+    disk or a faulty proxy leaves it: the member no longer inflates, or fails its CRC."""
+    data = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as archive:
+        info = archive.getinfo(member)
+    name_length, extra_length = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
+    data[info.header_offset + 30 + name_length + extra_length + info.compress_size // 2] ^= 0xFF
+    return bytes_written(target, bytes(data))
 
 
 def cut_mid_line(source: Path, target: Path, line: int) -> Path:

@@ -860,6 +860,13 @@ RTT_CASES = [
         refused(rtt, f"file '{RTT_NAME}': ", "not a readable zip archive (truncated or corrupt"),
     ),
     _rtt_case(
+        "rtt-corrupt-member",
+        "one byte of the packed CSV flipped, the zip's directory intact",
+        "error: the CSV in the zip does not inflate or fails its CRC (file)",
+        lambda f: b.byte_flipped_in_member(b.real(RTT), f / RTT_NAME, RTT_MEMBER),
+        refused(rtt, f"file '{RTT_NAME}': ", f"the zip member {RTT_MEMBER} could not be read as text lines"),
+    ),
+    _rtt_case(
         "rtt-path-traversal",
         "the extract (RTH and RGT rows) stored as member '../20260430-RTT-April-2026-full-extract.csv'",
         "error: member name escapes the extraction folder, refused (file)",
