@@ -45,11 +45,12 @@ def main() -> int:
             seconds[layer] += time.perf_counter() - t
             runs[layer] += 1
         total = time.perf_counter() - started
-        partitioned = sum(v for k, v in seconds.items() if k not in {"reference", "downstream"})
+        # the issue's target covers the performance datasets' months; survey years are partitioned too, not monthly
+        partitioned = sum(v for k, v in seconds.items() if k not in {"reference", "downstream", "staff_survey"})
         print(f"definitions and imports     {imported - started:6.1f} s")
         for layer, value in seconds.items():
             print(f"{layer:<14} {runs[layer]:>3} run(s)  {value:6.1f} s")
-        print(f"all monthly partitions      {partitioned:6.1f} s  (target < 30 s)")
+        print(f"all performance months      {partitioned:6.1f} s  (target < 30 s)")
         print(f"whole build incl. publish   {total:6.1f} s")
     return 0
 
