@@ -75,7 +75,7 @@ def test_trimmed_copy_gives_the_same_trusts(trimmed_lines: list[str], tmp_path: 
 
 
 @pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
-def test_members_not_deflated_read_the_same(trimmed_lines, tmp_path: Path, april_2026, compression: int) -> None:
+def test_members_not_deflated_read_the_same(trimmed_lines: list[str], tmp_path: Path, compression: int) -> None:
     # publishers deflate; any other method is unpacked by the standard library instead of handed to Polars as gzip
     trimmed = parse_rtt_zip(_zip(tmp_path, trimmed_lines, compression), date(2026, 4, 1)).measures
     assert measure_of(trimmed, "RTH", "rtt_incomplete")["value"] == 90_210
