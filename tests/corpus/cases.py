@@ -4,7 +4,7 @@ Each case makes a broken file from a real one in data/snapshot/ (tests/corpus/br
 parser either reads it correctly (the real values asserted, cited from the real rows) or refuses it with an
 InputDataError naming the file and, where the problem has one, the sheet, row and column.
 
-The README's table of cases is generated from this list: `uv run python -m tests.corpus.cases` prints it.
+The table of cases in docs/reliability.md is generated from this list: `uv run python -m tests.corpus.cases` prints it.
 """
 
 import tempfile
