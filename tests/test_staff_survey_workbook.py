@@ -137,7 +137,7 @@ def test_subscores_rebuilt_from_item_scores_match_the_official_ones(nss24: Workb
     assert tested["organisations"].min() == 263
     assert tested["mean_abs_diff"].max() < 0.01, tested
     e1 = tested.filter(pl.col("measure_id") == "E_1").row(0, named=True)
-    assert e1["mean_abs_diff"] < 0.005  # design.md measured about 0.003
+    assert e1["mean_abs_diff"] < 0.005  # docs/design-notes.md measured about 0.003
     # a sub-score that is not a plain item mean is recorded as untested, and would fail as a plain mean
     pp5_2 = result.filter(pl.col("measure_id") == "PP5_2").row(0, named=True)
     assert not pp5_2["tested"] and pp5_2["mean_abs_diff"] > 0.1
