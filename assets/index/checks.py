@@ -52,9 +52,9 @@ def coverage_outside_unit_interval(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def unmeasured_with_score(frame: pl.DataFrame) -> pl.DataFrame:
-    """factor_scores / barrier_scores rows where a component without data carries a score (e.g. a 0 filled in),
-    or a measured component has none: status, coverage and score must agree."""
-    unmeasured = (pl.col("status") == "not measured") | (pl.col("coverage") == 0) | (pl.col("n_indicators") == 0)
+    """factor_scores / barrier_scores rows where a component without data (or below the minimum coverage) carries a
+    score (e.g. a 0 filled in), or a measured component has none: status, coverage and score must agree."""
+    unmeasured = (pl.col("status") != "measured") | (pl.col("coverage") == 0) | (pl.col("n_indicators") == 0)
     return frame.filter(
         (unmeasured & (pl.col("score").is_not_null() | pl.col("score_lo").is_not_null()))
         | (~unmeasured & pl.col("score").is_null())

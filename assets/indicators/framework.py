@@ -70,6 +70,15 @@ class Settings:
     redundancy_threshold: float
     validity_interval_level: float
     bootstrap_draws: int
+    weakest_min_probability: float
+    support_min_probability: float
+    min_common_indicators: int
+    barrier_factor_max_correlation: float
+    design_effect_alternatives: tuple[str, ...]
+    min_factor_coverage: float
+    min_factor_coverage_alternatives: tuple[str, ...]
+    min_barrier_coverage: float
+    min_barrier_coverage_alternatives: tuple[str, ...]
 
     def replace(self, **changes: object) -> "Settings":
         return dataclasses.replace(self, **changes)
@@ -236,7 +245,26 @@ def parse_settings(raw: pl.DataFrame, file: str = "method_settings.csv") -> Sett
         redundancy_threshold=number("redundancy_threshold", 0, 1),
         validity_interval_level=number("validity_interval_level", 0.5, 0.999),
         bootstrap_draws=int(number("bootstrap_draws", 100, 1_000_000, integer=True)),
+        weakest_min_probability=number("weakest_min_probability", 0.5, 1),
+        support_min_probability=number("support_min_probability", 0.34, 1),
+        min_common_indicators=int(number("min_common_indicators", 1, 100, integer=True)),
+        barrier_factor_max_correlation=number("barrier_factor_max_correlation", 0, 1),
+        design_effect_alternatives=_alternative_numbers(rows["design_effect"], file, 1, 100),
+        min_factor_coverage=number("min_factor_coverage", 0, 1),
+        min_factor_coverage_alternatives=_alternative_numbers(rows["min_factor_coverage"], file, 0, 1),
+        min_barrier_coverage=number("min_barrier_coverage", 0, 1),
+        min_barrier_coverage_alternatives=_alternative_numbers(rows["min_barrier_coverage"], file, 0, 1),
     )
+
+
+def _alternative_numbers(entry: tuple[int, dict], file: str, low: float, high: float) -> tuple[str, ...]:
+    """A numeric setting's alternatives (`|`-separated), checked to lie in [low, high]; kept as text."""
+    index, row = entry
+    alternatives = tuple(a for a in (row["alternatives"] or "").split("|") if a)
+    for alternative in alternatives:
+        if not low <= _number(alternative, file, index, "alternatives") <= high:
+            raise _fail(f"alternative {alternative} is outside {low}-{high}", file, index, "alternatives")
+    return alternatives
 
 
 def parse_indicators(
