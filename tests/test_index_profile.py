@@ -76,8 +76,10 @@ def test_support_type_probability_is_the_share_of_draws_giving_the_type(publishe
     counts = {"type_1": 0, "type_2": 0, "type_3": 0}
     for draw in draws.barriers[:, t, :].tolist():
         counts[type_of[draws.arrays.barriers[draw.index(min(draw))]]] += 1
-    row = published["readiness_index"].filter((pl.col("org_code") == org) & (pl.col("survey_year") == YEAR)).row(
-        0, named=True
+    row = (
+        published["readiness_index"]
+        .filter((pl.col("org_code") == org) & (pl.col("survey_year") == YEAR))
+        .row(0, named=True)
     )
     n = draws.barriers.shape[0]
     assert [row[f"p_{k}"] for k in counts] == [counts[k] / n for k in counts]

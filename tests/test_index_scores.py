@@ -130,7 +130,15 @@ def test_weakest_factors_and_barrier_come_from_the_profile_probabilities() -> No
             ("T2", 2024, 2, "f2", 0.1, 0.40, 0.7),
             ("T2", 2024, 3, "f3", 0.1, 0.15, 0.5),
         ],
-        schema=["org_code", "survey_year", "factor_id", "factor_name", "position_in_group", "p_weakest", "p_two_weakest"],
+        schema=[
+            "org_code",
+            "survey_year",
+            "factor_id",
+            "factor_name",
+            "position_in_group",
+            "p_weakest",
+            "p_two_weakest",
+        ],
         orient="row",
     )
     barriers = pl.DataFrame(
