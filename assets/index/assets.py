@@ -202,6 +202,43 @@ index_checks = [
         checks.unmeasured_index_with_score,
     ),
 ]
+
+
+@dg.asset_check(
+    asset="barrier_scores",
+    name="barriers_are_not_copies_of_factors",
+    blocking=True,
+    additional_deps=[dg.AssetKey("factor_scores")],
+    description=(
+        "No barrier's score correlates above barrier_factor_max_correlation (method_settings.csv) with any factor's "
+        "score within a benchmarking group and year of at least min_peers trusts."
+    ),
+)
+def barriers_are_not_copies_of_factors(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    settings = load_framework().settings
+    with warehouse.get_connection() as con:
+        copies = checks.barrier_factor_copies(
+            _read(con, "factor_scores"),
+            _read(con, "barrier_scores"),
+            settings.barrier_factor_max_correlation,
+            settings.min_peers,
+        )
+    examples = [
+        f"{r['survey_year']} {r['benchmarking_group']}: {r['barrier']} ~ factor {r['factor_id']} r = {r['r']:.3f}"
+        for r in copies.head(5).iter_rows(named=True)
+    ]
+    return dg.AssetCheckResult(
+        passed=copies.is_empty(),
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="; ".join(examples) if examples else "ok",
+        metadata={
+            "ceiling": settings.barrier_factor_max_correlation,
+            "pairs_above": copies.height,
+            "examples": dg.MetadataValue.json(examples),
+        },
+    )
+
+
 factor_scores_expectations = gx_check("factor_scores")
 barrier_scores_expectations = gx_check("barrier_scores")
 readiness_index_expectations = gx_check("readiness_index")

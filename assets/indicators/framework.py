@@ -275,6 +275,8 @@ def parse_indicators(
     measures: pl.DataFrame,
     scale_variance: pl.DataFrame,
     file: str = "indicators.csv",
+    *,
+    barrier_only: bool = False,
 ) -> pl.DataFrame:
     """Type and check the indicator rows against the factors, barriers and the reference data; add each
     indicator's answer scale and sampling variance ratio. The check that needs the data (an indicator no year
@@ -350,9 +352,15 @@ def parse_indicators(
                 )
             scale = ADMINISTRATIVE_SCALE if source == PERFORMANCE_SOURCE else PEOPLE_PROMISE_SCALE
         factor = _number(row["factor_id"], file, index, "factor_id") if not _blank(row["factor_id"]) else None
-        if factor is None:
+        if barrier_only:
+            # a barrier's own evidence: it scores the barrier and no factor
+            if factor is not None:
+                raise _fail("a barrier indicator takes no factor_id (use indicators.csv)", file, index, "factor_id")
+            if _blank(row["barrier"]):
+                raise _fail("barrier is missing", file, index, "barrier")
+        elif factor is None:
             raise _fail("factor_id is missing", file, index, "factor_id")
-        if factor not in FACTOR_IDS or factor not in known_factors:
+        elif factor not in FACTOR_IDS or factor not in known_factors:
             raise _fail(f"factor {row['factor_id']} is outside 1-7", file, index, "factor_id")
         if not _blank(row["barrier"]) and row["barrier"] not in known_barriers:
             raise _fail(
@@ -367,7 +375,7 @@ def parse_indicators(
             raise _fail(f"weight must be positive, got {row['weight']}", file, index, "weight")
         if _blank(row["rationale"]):
             raise _fail("rationale is missing", file, index, "rationale")
-        factor_ids.append(int(factor))
+        factor_ids.append(None if factor is None else int(factor))
         weights.append(weight)
         scales.append(scale)
         # administrative measures count every patient or staff member: a census has no sampling error
@@ -380,6 +388,8 @@ def parse_indicators(
         key=pl.coalesce(pl.col("question_id").replace("", None), pl.col("measure").replace("", None)),
         response_scale=pl.Series(scales, dtype=pl.String),
         variance_ratio=pl.Series(ratios, dtype=pl.Float64),
+        declared_in=pl.lit(file),
+        file_row=pl.int_range(pl.len(), dtype=pl.Int64),
     )
 
 
@@ -440,6 +450,19 @@ def load_framework(directory: Path = FRAMEWORK_DIR, reference_dir: Path = REFERE
     indicators = parse_indicators(
         _read(directory, "indicators.csv", INDICATOR_COLUMNS), factors, barriers, questions, measures, scale_variance
     )
+    barrier_file = "barrier_indicators.csv"
+    barrier_indicators = parse_indicators(
+        _read(directory, barrier_file, INDICATOR_COLUMNS),
+        factors,
+        barriers,
+        questions,
+        measures,
+        scale_variance,
+        barrier_file,
+        barrier_only=True,
+    )
+    indicators = pl.concat([indicators, barrier_indicators])
+    _unique(indicators, "indicator_id", barrier_file)
     return Framework(
         indicators=indicators,
         factors=factors,
@@ -543,13 +566,12 @@ def validate_framework(framework: Framework, available: pl.DataFrame, judged: se
 
     Judged against the data this build holds, for the `judged` datasets (default: every dataset with data; see
     judged_datasets); the indicators of the others cannot be judged and are returned as warnings."""
-    file = "indicators.csv"
     provided = set(available.select("source", "key").iter_rows())
     dataset_of = _dataset_of(framework)
     if judged is None:
         judged = _datasets_with_data(framework, available)
     warnings = []
-    for index, row in enumerate(framework.indicators.iter_rows(named=True)):
+    for row in framework.indicators.iter_rows(named=True):
         if (row["source"], row["key"]) in provided:
             continue
         dataset = dataset_of.get((row["source"], row["key"]), row["source"])
@@ -559,8 +581,8 @@ def validate_framework(framework: Framework, available: pl.DataFrame, judged: se
         column = "question_id" if row["source"] == SURVEY_SOURCE else "measure"
         raise _fail(
             f"no year of data provides {row['key']} in {row['source']} (indicator {row['indicator_id']})",
-            file,
-            index,
+            row.get("declared_in") or "indicators.csv",
+            row.get("file_row"),
             column,
         )
     return warnings
