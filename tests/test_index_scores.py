@@ -114,7 +114,7 @@ def test_normal_cdf_matches_the_error_function() -> None:
 
     z = np.array([-3.0, -1.0, 0.0, 0.5, 2.0])
     exact = [0.5 * (1 + math.erf(v / math.sqrt(2))) for v in z]
-    assert normal_cdf(z) == pytest.approx(exact, abs=2e-7)
+    assert normal_cdf(z) == pytest.approx(exact, abs=1e-15)
 
 
 def test_weakest_factors_and_barrier_come_from_the_profile_probabilities() -> None:

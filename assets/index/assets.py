@@ -307,23 +307,35 @@ def readiness_change(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 @dg.asset(
     group_name="index",
-    deps=[indicators, dg.AssetKey("factor_scores"), performance_annual, raw_engagement_panel],
+    deps=[
+        indicators,
+        dg.AssetKey("factor_scores"),
+        performance_annual,
+        dg.AssetKey("people_promise_scores"),
+        raw_engagement_panel,
+    ],
     **_doc("index_validity"),
 )
 def index_validity(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         (panel_file,) = recorded_files(con, PANEL_DATASET, None)
-        upstream = upstream_fingerprint(con, ["indicators", "factor_scores", "performance_annual"])
+        upstream = upstream_fingerprint(
+            con, ["indicators", "factor_scores", "performance_annual", "people_promise_scores"]
+        )
         fp = fingerprint("index_validity", upstream, panel_file.sha256)
         if up_to_date(con, "index_validity", None, fp, ["index_validity"]):
             return reused(table_metadata(con, "index_validity"))
-        inputs = {table: _read(con, table) for table in ("indicators", "factor_scores", "performance_annual")}
+        inputs = {
+            table: _read(con, table)
+            for table in ("indicators", "factor_scores", "performance_annual", "people_promise_scores")
+        }
     frame = validity_of(
         inputs["indicators"],
         inputs["factor_scores"],
         load_framework(),
         inputs["performance_annual"],
         read_engagement_panel(panel_file.path),
+        inputs["people_promise_scores"],
     )
     metadata = _write(warehouse, {"index_validity": frame}, fp, [panel_file])["index_validity"]
     outcomes = frame.filter(pl.col("validity_check") == "outcome_association")
