@@ -61,6 +61,7 @@ def two_years():
         min_peers=3,
         min_index_coverage=0.0,
         mc_draws=500,
+        min_common_indicators=1,  # one common question here; the minimum of 3 is tested on real data
     )
     orgs = organisations(
         [(t, year, ACUTE) for t in ("T1", "T2", "T3") for year in (2023, 2024)]
