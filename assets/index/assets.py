@@ -15,6 +15,7 @@ from assets.index import checks
 from assets.index.change import year_on_year_change
 from assets.index.readiness import readiness_tables
 from assets.index.sensitivity import rank_sensitivity
+from assets.index.trend import readiness_trend as trend_of
 from assets.index.validity import index_validity as validity_of
 from assets.index.validity import read_engagement_panel
 from assets.indicators.assets import indicators
@@ -280,6 +281,32 @@ def index_sensitivity(warehouse: WarehouseResource) -> dg.MaterializeResult:
             ),
         }
     )
+
+
+@dg.asset(group_name="index", deps=[indicators], **_doc("readiness_trend"))
+def readiness_trend(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    frame, metadata = _from_indicators(warehouse, "readiness_trend", lambda t: trend_of(t, load_framework()))
+    if frame is None:
+        return reused(metadata)
+    sets = frame["indicator_set"].unique().to_list()
+    return dg.MaterializeResult(
+        metadata={
+            **metadata,
+            "indicator_set": sets[0] if sets else "no indicator is measured in every year",
+            "trusts_by_year": dg.MetadataValue.json(
+                {
+                    str(y): n
+                    for y, n in frame.group_by("survey_year")
+                    .agg(pl.col("org_code").n_unique())
+                    .sort("survey_year")
+                    .iter_rows()
+                }
+            ),
+        }
+    )
+
+
+readiness_trend_expectations = gx_check("readiness_trend")
 
 
 @dg.asset(group_name="index", deps=[indicators], **_doc("readiness_change"))
