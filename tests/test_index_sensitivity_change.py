@@ -45,7 +45,14 @@ def test_rank_shifts_under_alternative_normalisation_and_aggregation() -> None:
     assert rows[("T1", "zscore+geometric")]["trust_median_abs_rank_shift"] == 0.0
     # under z-score + geometric the four trusts shift 0, 2, 1, 1: median 1
     assert rows[("T4", "zscore+geometric")]["scenario_median_abs_rank_shift"] == 1.0
-    assert {r[1] for r in rows} == {
+    # leaving a out: the index is c alone (-1.6713, 0.1857, 0.5571, 0.9285), so T1 falls from 2 to 4
+    assert (rows[("T1", "leave_out:a")]["scenario_rank"], rows[("T1", "leave_out:a")]["rank_shift"]) == (4, 2)
+    assert rows[("T1", "leave_out:a")]["sensitivity_kind"] == "leave_one_out"
+    # the variance-based rows: one per input, with the published rank and a first-order index
+    sobol = {s: rows[("T1", f"sobol:{s}")] for s in ("weights", "normalisation", "aggregation", "sampling")}
+    assert all(r["default_rank"] == 2 and r["scenario_rank"] is None for r in sobol.values())
+    assert all(r["first_order_index"] is not None for r in sobol.values())
+    assert {r[1] for r in rows if rows[r]["sensitivity_kind"] == "method"} == {
         "zscore+geometric",
         "percentile+arithmetic",
         "percentile+geometric",

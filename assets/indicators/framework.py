@@ -79,6 +79,7 @@ class Settings:
     min_factor_coverage_alternatives: tuple[str, ...]
     min_barrier_coverage: float
     min_barrier_coverage_alternatives: tuple[str, ...]
+    sobol_base_runs: int
 
     def replace(self, **changes: object) -> "Settings":
         return dataclasses.replace(self, **changes)
@@ -254,6 +255,7 @@ def parse_settings(raw: pl.DataFrame, file: str = "method_settings.csv") -> Sett
         min_factor_coverage_alternatives=_alternative_numbers(rows["min_factor_coverage"], file, 0, 1),
         min_barrier_coverage=number("min_barrier_coverage", 0, 1),
         min_barrier_coverage_alternatives=_alternative_numbers(rows["min_barrier_coverage"], file, 0, 1),
+        sobol_base_runs=int(number("sobol_base_runs", 16, 100_000, integer=True)),
     )
 
 
