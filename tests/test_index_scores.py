@@ -3,9 +3,9 @@
 import polars as pl
 import pytest
 
-from assets.factors.scoring import score_barriers, score_factors
+from assets.factors.scoring import position_in_group, score_barriers, score_factors
 from assets.index.aggregate import aggregate_index, normal_cdf
-from assets.index.readiness import contain_point, position_in_group, weakest_components
+from assets.index.readiness import contain_point, weakest_components
 from tests.helpers.index_frames import ACUTE, framework_with, survey_indicator
 
 SMALL = [

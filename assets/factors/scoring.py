@@ -76,3 +76,11 @@ def score_factors(indicators: pl.DataFrame, framework: Framework) -> pl.DataFram
 
 def score_barriers(indicators: pl.DataFrame, framework: Framework) -> pl.DataFrame:
     return score_components(indicators, framework, "barrier")
+
+
+def position_in_group(scores: pl.DataFrame, component: str) -> pl.DataFrame:
+    """Mid-rank percentile (0-1, higher = better) of each score among measured trusts of the same group and year."""
+    keys = ["survey_year", "benchmarking_group", component]
+    return scores.with_columns(
+        position_in_group=(pl.col("score").rank("average").over(keys) - 0.5) / pl.col("score").count().over(keys)
+    )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from assets.factors.profile import add_relative_scores, profile_draws, profile_frame, weakest_of_profile
-from assets.factors.scoring import score_barriers, score_factors
+from assets.factors.scoring import position_in_group, score_barriers, score_factors
 from assets.index.aggregate import aggregate_index
 from assets.index.montecarlo import YearDraws, intervals, simulate
 from assets.index.support import TYPE_COLUMNS, support_advice, type_frame
@@ -82,14 +82,6 @@ def contain_point(frame: pl.DataFrame, point: str, low: str, high: str) -> pl.Da
     return frame.with_columns(
         pl.when(pl.col(point).is_not_null()).then(pl.min_horizontal(low, point)).alias(low),
         pl.when(pl.col(point).is_not_null()).then(pl.max_horizontal(high, point)).alias(high),
-    )
-
-
-def position_in_group(scores: pl.DataFrame, component: str) -> pl.DataFrame:
-    """Mid-rank percentile (0-1, higher = better) of each score among measured trusts of the same group and year."""
-    keys = ["survey_year", "benchmarking_group", component]
-    return scores.with_columns(
-        position_in_group=(pl.col("score").rank("average").over(keys) - 0.5) / pl.col("score").count().over(keys)
     )
 
 
