@@ -80,6 +80,7 @@ class Settings:
     min_barrier_coverage: float
     min_barrier_coverage_alternatives: tuple[str, ...]
     sobol_base_runs: int
+    min_performance_denominator: float
 
     def replace(self, **changes: object) -> "Settings":
         return dataclasses.replace(self, **changes)
@@ -256,6 +257,7 @@ def parse_settings(raw: pl.DataFrame, file: str = "method_settings.csv") -> Sett
         min_barrier_coverage=number("min_barrier_coverage", 0, 1),
         min_barrier_coverage_alternatives=_alternative_numbers(rows["min_barrier_coverage"], file, 0, 1),
         sobol_base_runs=int(number("sobol_base_runs", 16, 100_000, integer=True)),
+        min_performance_denominator=number("min_performance_denominator", 0, 1e9),
     )
 
 
