@@ -161,7 +161,8 @@ def incremental_validity(
             .drop_nulls(["index_score", "engagement", "y"])
             .sort("org_code")
         )
-        for (year, group), part in data.group_by("survey_year", "benchmarking_group"):
+        # a fixed order of groups, so the bootstrap draws (one stream for all) are the same on every build
+        for (year, group), part in sorted(data.group_by("survey_year", "benchmarking_group"), key=lambda g: g[0]):
             n = part.height
             if n < MIN_TRUSTS:
                 continue
