@@ -174,3 +174,27 @@ def test_property_credibly_above_everywhere_or_unranked_never_gets_a_suggestion(
         assert all(silenced[c] is None for c in ACTION_COLUMNS)
     else:
         assert all(silenced[c] == 1 for c in ACTION_COLUMNS)
+
+
+def test_the_sampling_only_interval_comes_from_draws_without_weight_noise(published) -> None:
+    """index_lo_sampling / index_hi_sampling of one real trust: the 5th and 95th percentiles of the index over the
+    sampling-only run (weights fixed, stream 2), widened to include the point."""
+    from assets.index.readiness import SAMPLING_STREAM
+
+    indicators = published["indicators"].filter(pl.col("survey_year") == YEAR)
+    sampling = simulate(indicators, load_framework(), stream=SAMPLING_STREAM, perturb_weights=False)[YEAR]
+    org = _a_ranked_trust(published)
+    draws = sampling.index[:, sampling.arrays.org_codes.index(org)]
+    row = published["readiness_index"].filter((pl.col("org_code") == org) & (pl.col("survey_year") == YEAR))
+    point = row["index_score"].item()
+    assert row["index_lo_sampling"].item() == pytest.approx(min(float(np.quantile(draws, 0.05)), point), abs=1e-12)
+    assert row["index_hi_sampling"].item() == pytest.approx(max(float(np.quantile(draws, 0.95)), point), abs=1e-12)
+    # over the 2024 acute group the sampling-only interval is the narrower one (weights add uncertainty)
+    acute = published["readiness_index"].filter(
+        (pl.col("survey_year") == YEAR) & (pl.col("benchmarking_group") == "Acute and Acute & Community Trusts")
+    )
+    widths = acute.select(
+        full=(pl.col("index_hi") - pl.col("index_lo")).median(),
+        sampling=(pl.col("index_hi_sampling") - pl.col("index_lo_sampling")).median(),
+    ).row(0, named=True)
+    assert widths["sampling"] < widths["full"]

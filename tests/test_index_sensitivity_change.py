@@ -121,3 +121,25 @@ def test_change_beyond_sampling_error_is_flagged(two_years: pl.DataFrame) -> Non
     assert t2["change_lo"] < 0 < t2["change_hi"] and t2["exceeds_sampling_error"] is False
     for row in change.values():
         assert row["change_lo"] <= row["change"] <= row["change_hi"]
+
+
+def test_sobol_indices_are_exactly_zero_for_inputs_that_cannot_move_a_rank() -> None:
+    """With one indicator the index is that indicator's score whatever the weights, and the geometric mean of one
+    factor is a monotone transform of it: weights and aggregation cannot move a rank, so f(A_B^i) = f(A) in every
+    run and their first-order indices are exactly 0; sampling error does move ranks."""
+    from assets.index.montecarlo import year_arrays
+    from assets.index.sobol import first_order
+
+    framework = framework_with([survey_indicator("a", "q9a", 1)], min_peers=3, min_index_coverage=0.0)
+    values = {"T1": 60.0, "T2": 61.0, "T3": 62.0, "T4": 63.0, "T5": 64.0}
+    rows = survey_items([(t, 2024, "q9a", None, v, None, 150) for t, v in values.items()])
+    indicators = build_indicators(
+        framework,
+        staff_survey_items=rows,
+        people_promise_scores=people_promise(),
+        performance_annual=performance(),
+        survey_organisations=organisations([(t, 2024, ACUTE) for t in values]),
+    )
+    indices = first_order(year_arrays(indicators, framework, 2024), framework, 64)
+    assert (indices["weights"] == 0).all() and (indices["aggregation"] == 0).all()
+    assert (indices["sampling"] > 0.2).all()
