@@ -1,5 +1,6 @@
-"""Benchmark: 1,000 Monte Carlo draws over every trust and indicator of one survey year of the real staged tables
-(target: < 10 s, < 2 GB), and a check that the fixed seed gives identical output on rerun.
+"""Benchmark: 1,000 Monte Carlo draws over every trust and indicator of one survey year of the real staged tables,
+with the intervals, the relative profiles of factors and barriers (p_weakest) and the support type of every draw
+(target, issue 14: < 3 s and < 1 GB on two cores), and a check that the fixed seed gives identical output on rerun.
 
 Reads staff_survey_items, people_promise_scores, performance_annual and survey_organisations from the working
 warehouse that `uv run nhs-readiness run` builds, builds the indicators table as the pipeline does, then times the
@@ -17,7 +18,9 @@ import time
 import duckdb
 import polars as pl
 
+from assets.factors.profile import profile_draws, profile_frame
 from assets.index.montecarlo import intervals, simulate_year, year_arrays
+from assets.index.support import type_frame
 from assets.indicators.assets import INPUT_TABLES
 from assets.indicators.build import build_indicators
 from assets.indicators.framework import Framework, load_framework
@@ -33,11 +36,21 @@ def warehouse_inputs(path: str) -> dict[str, pl.DataFrame]:
 
 
 def run(indicators: pl.DataFrame, framework: Framework, year: int) -> tuple[float, pl.DataFrame]:
+    level = framework.settings.interval_level
     started = time.perf_counter()
     draws = simulate_year(year_arrays(indicators, framework, year), framework.settings)
-    bounds = intervals({year: draws}, framework.settings.interval_level)
+    bounds = intervals({year: draws}, level)
+    factors = profile_frame(draws, profile_draws(draws.factors, level), "factors")
+    barrier_summary = profile_draws(draws.barriers, level)
+    barriers = profile_frame(draws, barrier_summary, "barriers")
+    types = type_frame(draws, barrier_summary.weakest, framework)
     elapsed = time.perf_counter() - started
-    return elapsed, bounds.index.join(bounds.factors, on=["org_code", "survey_year"])
+    keys = ["org_code", "survey_year"]
+    return elapsed, (
+        bounds.index.join(types, on=keys)
+        .join(bounds.factors.join(factors, on=[*keys, "factor_id"]), on=keys)
+        .join(barriers.select(*keys, "barrier", barrier_p_weakest="p_weakest"), on=keys)
+    )
 
 
 def main() -> None:
@@ -63,7 +76,7 @@ def main() -> None:
         f"peak RSS {peak_mb:.0f} MB"
     )
     print(f"identical output on rerun with seed {framework.settings.seed}: {first.equals(second)}")
-    digest = hashlib.sha256(first.sort("org_code", "factor_id").write_csv().encode()).hexdigest()
+    digest = hashlib.sha256(first.sort("org_code", "factor_id", "barrier").write_csv().encode()).hexdigest()
     print(f"output sha256: {digest}")
 
 

@@ -7,6 +7,7 @@ import pytest
 from assets.index.change import year_on_year_change
 from assets.index.readiness import readiness_tables
 from assets.index.sensitivity import rank_sensitivity
+from assets.index.trend import readiness_trend
 from assets.index.validity import index_validity
 from assets.indicators.build import build_indicators
 from assets.indicators.framework import available_keys, indicator_catalogue
@@ -135,7 +136,9 @@ def tables() -> dict[str, pl.DataFrame]:
         "index_validity": index_validity(
             indicators, readiness.factor_scores, framework, inputs["performance_annual"], panel
         ),
-        "readiness_change": year_on_year_change(indicators, framework),
+        "readiness_trend": readiness_trend(indicators, framework),
+        # the synthetic years share one or two questions; the minimum of 3 is tested on real data
+        "readiness_change": year_on_year_change(indicators, framework.with_settings(min_common_indicators=1)),
     }
 
 
@@ -150,6 +153,7 @@ def tables() -> dict[str, pl.DataFrame]:
         "index_sensitivity",
         "index_validity",
         "readiness_change",
+        "readiness_trend",
     ],
 )
 def test_columns_match_the_data_dictionary_and_the_key_is_unique(tables, name: str) -> None:
@@ -171,7 +175,7 @@ def test_catalogue_lists_the_periods_each_indicator_has_data(tables) -> None:
     assert "encourages me at work" in catalogue["a"]["question_text"] and catalogue["s"]["question_text"] is None
 
 
-SUITES = ("indicator_catalogue", "indicators", "factor_scores", "barrier_scores", "readiness_index")
+SUITES = ("indicator_catalogue", "indicators", "factor_scores", "barrier_scores", "readiness_index", "readiness_trend")
 
 
 @pytest.mark.parametrize("name", SUITES)

@@ -200,3 +200,17 @@ def test_a_part_year_performance_value_is_not_used(mixed_inputs, mixed_framework
         mixed_framework.with_settings(min_months_covered=9), **{**mixed_inputs, "performance_annual": part_year}
     )
     assert lenient.filter((pl.col("indicator_id") == "sickness") & (pl.col("survey_year") == 2024)).height == 2
+
+
+def test_a_performance_rate_on_too_few_patients_is_not_used(mixed_inputs, mixed_framework) -> None:
+    """min_performance_denominator = 30: a rate resting on 29 patients is left out, one on 30 is used; a measure
+    without a denominator is never affected."""
+    small = mixed_inputs["performance_annual"].with_columns(
+        denominator=pl.when(pl.col("org_code") == "T2").then(29.0).otherwise(30.0)
+    )
+    table = build_indicators(mixed_framework, **{**mixed_inputs, "performance_annual": small})
+    sickness = table.filter((pl.col("indicator_id") == "sickness") & (pl.col("survey_year") == 2024))
+    assert sickness["org_code"].to_list() == ["T1"]
+    no_denominator = small.with_columns(denominator=pl.lit(None, dtype=pl.Float64))
+    table = build_indicators(mixed_framework, **{**mixed_inputs, "performance_annual": no_denominator})
+    assert table.filter((pl.col("indicator_id") == "sickness") & (pl.col("survey_year") == 2024)).height == 2

@@ -3,9 +3,9 @@
 import polars as pl
 import pytest
 
-from assets.factors.scoring import score_barriers, score_factors
+from assets.factors.scoring import position_in_group, score_barriers, score_factors
 from assets.index.aggregate import aggregate_index, normal_cdf
-from assets.index.readiness import contain_point, position_in_group, weakest_components
+from assets.index.readiness import contain_point, weakest_components
 from tests.helpers.index_frames import ACUTE, framework_with, survey_indicator
 
 SMALL = [
@@ -36,7 +36,7 @@ def _factor_frame(scores: dict[str, list[float | None]]) -> pl.DataFrame:
 
 
 def test_factor_score_is_the_weighted_mean_with_coverage_and_not_measured() -> None:
-    framework = framework_with(SMALL)
+    framework = framework_with(SMALL, min_factor_coverage=0.0)
     indicators = _normalised([("T1", "a", 1.0), ("T1", "b", -1.0), ("T1", "c", 2.0), ("T2", "a", 0.5)])
     factors = {(r["org_code"], r["factor_id"]): r for r in score_factors(indicators, framework).iter_rows(named=True)}
     # T1 factor 1: (1 x 1.0 + 3 x -1.0) / (1 + 3) = -0.5, all weight present
@@ -53,6 +53,12 @@ def test_factor_score_is_the_weighted_mean_with_coverage_and_not_measured() -> N
     assert (factors[("T2", 2)]["status"], factors[("T2", 2)]["coverage"]) == ("not measured", 0.0)
     assert factors[("T1", 7)]["status"] == "not measured" and factors[("T1", 7)]["score"] is None
     assert len(factors) == 2 * 7
+    # with the minimum coverage at 0.3 the 0.25-covered factor is withheld, not imputed, and says why
+    strict = score_factors(indicators, framework.with_settings(min_factor_coverage=0.3))
+    below = strict.filter((pl.col("org_code") == "T2") & (pl.col("factor_id") == 1)).row(0, named=True)
+    assert (below["score"], below["coverage"], below["status"]) == (None, 0.25, "coverage below minimum")
+    at_minimum = score_factors(indicators, framework.with_settings(min_factor_coverage=0.25))
+    assert at_minimum.filter((pl.col("org_code") == "T2") & (pl.col("factor_id") == 1))["score"].item() == 0.5
 
 
 def test_barrier_scores_use_the_barrier_column() -> None:
@@ -108,40 +114,50 @@ def test_normal_cdf_matches_the_error_function() -> None:
 
     z = np.array([-3.0, -1.0, 0.0, 0.5, 2.0])
     exact = [0.5 * (1 + math.erf(v / math.sqrt(2))) for v in z]
-    assert normal_cdf(z) == pytest.approx(exact, abs=2e-7)
+    assert normal_cdf(z) == pytest.approx(exact, abs=1e-15)
 
 
-def test_weakest_factors_barrier_and_support_type() -> None:
-    framework = framework_with(SMALL)
+def test_weakest_factors_and_barrier_come_from_the_profile_probabilities() -> None:
+    framework = framework_with(SMALL)  # weakest_min_probability 0.5
     factors = pl.DataFrame(
         [
-            ("T1", 2024, 1, "f1", 1.0, 0.9),
-            ("T1", 2024, 2, "f2", 0.0, 0.2),
-            ("T1", 2024, 3, "f3", 0.0, 0.2),  # tied with factor 2: the lower id comes first
-            ("T1", 2024, 4, "f4", -1.0, 0.4),
-            ("T1", 2024, 5, "f5", None, None),  # not measured: never "weakest"
+            ("T1", 2024, 1, "f1", 0.9, 0.05, 0.2),
+            ("T1", 2024, 2, "f2", 0.2, 0.55, 0.9),  # lowest in 55% of draws: weakest
+            ("T1", 2024, 3, "f3", 0.2, 0.4, 0.7),  # among the two lowest in 70%: second
+            ("T1", 2024, 4, "f4", 0.4, 0.0, 0.2),
+            ("T1", 2024, 5, "f5", None, None, None),  # not scored: never "weakest"
+            ("T2", 2024, 1, "f1", 0.1, 0.45, 0.8),  # no factor reaches 0.5: none named
+            ("T2", 2024, 2, "f2", 0.1, 0.40, 0.7),
+            ("T2", 2024, 3, "f3", 0.1, 0.15, 0.5),
         ],
-        schema=["org_code", "survey_year", "factor_id", "factor_name", "score", "position_in_group"],
+        schema=[
+            "org_code",
+            "survey_year",
+            "factor_id",
+            "factor_name",
+            "position_in_group",
+            "p_weakest",
+            "p_two_weakest",
+        ],
         orient="row",
     )
     barriers = pl.DataFrame(
         [
-            ("T1", 2024, "recognition", 0.1, 0.7),
-            ("T1", 2024, "headspace", 0.5, 0.1),
-            ("T1", 2024, "motivation", 1, 0.5),
+            ("T1", 2024, "recognition", "r", 0.7, 0.2),
+            ("T1", 2024, "headspace", "h", 0.1, 0.8),
+            ("T2", 2024, "motivation", "m", 0.5, 0.5),  # exactly the threshold: named
+            ("T2", 2024, "capability", "c", 0.4, 0.5),  # tie: the first in p order, then barrier name
         ],
-        schema=["org_code", "survey_year", "barrier", "score", "position_in_group"],
+        schema=["org_code", "survey_year", "barrier", "barrier_name", "position_in_group", "p_weakest"],
         orient="row",
     )
-    action = weakest_components(factors, barriers, framework).row(0, named=True)
-    assert (action["weakest_factor_1"], action["weakest_factor_2"]) == (2, 3)
-    assert (action["weakest_barrier"], action["weakest_barrier_position"]) == ("headspace", 0.1)
-    assert action["suggested_support_type"] == "Type 2: proactive support"
-    recognition_last = barriers.with_columns(
-        position_in_group=pl.when(pl.col("barrier") == "recognition").then(0.05).otherwise("position_in_group")
-    )
-    prod = weakest_components(factors, recognition_last, framework).row(0, named=True)
-    assert prod["suggested_support_type"] == "Type 1: prod organisations"
+    rows = {r["org_code"]: r for r in weakest_components(factors, barriers, framework).iter_rows(named=True)}
+    assert (rows["T1"]["weakest_factor_1"], rows["T1"]["weakest_factor_2"]) == (2, 3)
+    assert rows["T1"]["weakest_factor_status"] == "clear"
+    assert (rows["T1"]["weakest_barrier"], rows["T1"]["weakest_barrier_position"]) == ("headspace", 0.1)
+    assert (rows["T2"]["weakest_factor_1"], rows["T2"]["weakest_factor_2"]) == (None, None)
+    assert rows["T2"]["weakest_factor_status"].startswith("no component is the lowest")
+    assert rows["T2"]["weakest_barrier"] == "capability"
 
 
 def test_position_in_group_is_a_mid_rank_percentile_among_measured_trusts() -> None:

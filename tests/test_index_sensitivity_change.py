@@ -45,7 +45,14 @@ def test_rank_shifts_under_alternative_normalisation_and_aggregation() -> None:
     assert rows[("T1", "zscore+geometric")]["trust_median_abs_rank_shift"] == 0.0
     # under z-score + geometric the four trusts shift 0, 2, 1, 1: median 1
     assert rows[("T4", "zscore+geometric")]["scenario_median_abs_rank_shift"] == 1.0
-    assert {r[1] for r in rows} == {
+    # leaving a out: the index is c alone (-1.6713, 0.1857, 0.5571, 0.9285), so T1 falls from 2 to 4
+    assert (rows[("T1", "leave_out:a")]["scenario_rank"], rows[("T1", "leave_out:a")]["rank_shift"]) == (4, 2)
+    assert rows[("T1", "leave_out:a")]["sensitivity_kind"] == "leave_one_out"
+    # the variance-based rows: one per input, with the published rank and a first-order index
+    sobol = {s: rows[("T1", f"sobol:{s}")] for s in ("weights", "normalisation", "aggregation", "sampling")}
+    assert all(r["default_rank"] == 2 and r["scenario_rank"] is None for r in sobol.values())
+    assert all(r["first_order_index"] is not None for r in sobol.values())
+    assert {r[1] for r in rows if rows[r]["sensitivity_kind"] == "method"} == {
         "zscore+geometric",
         "percentile+arithmetic",
         "percentile+geometric",
@@ -61,6 +68,7 @@ def two_years():
         min_peers=3,
         min_index_coverage=0.0,
         mc_draws=500,
+        min_common_indicators=1,  # one common question here; the minimum of 3 is tested on real data
     )
     orgs = organisations(
         [(t, year, ACUTE) for t in ("T1", "T2", "T3") for year in (2023, 2024)]
@@ -113,3 +121,25 @@ def test_change_beyond_sampling_error_is_flagged(two_years: pl.DataFrame) -> Non
     assert t2["change_lo"] < 0 < t2["change_hi"] and t2["exceeds_sampling_error"] is False
     for row in change.values():
         assert row["change_lo"] <= row["change"] <= row["change_hi"]
+
+
+def test_sobol_indices_are_exactly_zero_for_inputs_that_cannot_move_a_rank() -> None:
+    """With one indicator the index is that indicator's score whatever the weights, and the geometric mean of one
+    factor is a monotone transform of it: weights and aggregation cannot move a rank, so f(A_B^i) = f(A) in every
+    run and their first-order indices are exactly 0; sampling error does move ranks."""
+    from assets.index.montecarlo import year_arrays
+    from assets.index.sobol import first_order
+
+    framework = framework_with([survey_indicator("a", "q9a", 1)], min_peers=3, min_index_coverage=0.0)
+    values = {"T1": 60.0, "T2": 61.0, "T3": 62.0, "T4": 63.0, "T5": 64.0}
+    rows = survey_items([(t, 2024, "q9a", None, v, None, 150) for t, v in values.items()])
+    indicators = build_indicators(
+        framework,
+        staff_survey_items=rows,
+        people_promise_scores=people_promise(),
+        performance_annual=performance(),
+        survey_organisations=organisations([(t, 2024, ACUTE) for t in values]),
+    )
+    indices = first_order(year_arrays(indicators, framework, 2024), framework, 64)
+    assert (indices["weights"] == 0).all() and (indices["aggregation"] == 0).all()
+    assert (indices["sampling"] > 0.2).all()

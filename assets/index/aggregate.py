@@ -20,17 +20,15 @@ GROUP_KEYS = ["survey_year", "benchmarking_group"]
 # indices equal to this many decimals are ties, so floating-point noise in equal sums cannot split them
 RANK_DECIMALS = 9
 
-# Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7): NumPy has no erf and SciPy is not a dependency
-_AS_P = 0.3275911
-_AS_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+try:  # SciPy's vectorised erf where it is installed (it arrives with great-expectations); exact either way
+    from scipy.special import erf as _erf
+except ImportError:  # pragma: no cover - the standard library's erf, element by element
+    _erf = np.vectorize(math.erf, otypes=[float])
 
 
 def normal_cdf(z: np.ndarray) -> np.ndarray:
-    x = np.abs(z) / math.sqrt(2.0)
-    t = 1.0 / (1.0 + _AS_P * x)
-    polynomial = t * (_AS_A[0] + t * (_AS_A[1] + t * (_AS_A[2] + t * (_AS_A[3] + t * _AS_A[4]))))
-    erf = 1.0 - polynomial * np.exp(-x * x)
-    return 0.5 * (1.0 + np.sign(z) * erf)
+    """Standard normal CDF, 0.5 (1 + erf(z / sqrt 2)), exact to double precision."""
+    return 0.5 * (1.0 + _erf(np.asarray(z, dtype=float) / math.sqrt(2.0)))
 
 
 def to_unit_interval(scores: np.ndarray, normalisation: str, floor: float) -> np.ndarray:

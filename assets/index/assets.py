@@ -15,6 +15,7 @@ from assets.index import checks
 from assets.index.change import year_on_year_change
 from assets.index.readiness import readiness_tables
 from assets.index.sensitivity import rank_sensitivity
+from assets.index.trend import readiness_trend as trend_of
 from assets.index.validity import index_validity as validity_of
 from assets.index.validity import read_engagement_panel
 from assets.indicators.assets import indicators
@@ -202,6 +203,43 @@ index_checks = [
         checks.unmeasured_index_with_score,
     ),
 ]
+
+
+@dg.asset_check(
+    asset="barrier_scores",
+    name="barriers_are_not_copies_of_factors",
+    blocking=True,
+    additional_deps=[dg.AssetKey("factor_scores")],
+    description=(
+        "No barrier's score correlates above barrier_factor_max_correlation (method_settings.csv) with any factor's "
+        "score within a benchmarking group and year of at least min_peers trusts."
+    ),
+)
+def barriers_are_not_copies_of_factors(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    settings = load_framework().settings
+    with warehouse.get_connection() as con:
+        copies = checks.barrier_factor_copies(
+            _read(con, "factor_scores"),
+            _read(con, "barrier_scores"),
+            settings.barrier_factor_max_correlation,
+            settings.min_peers,
+        )
+    examples = [
+        f"{r['survey_year']} {r['benchmarking_group']}: {r['barrier']} ~ factor {r['factor_id']} r = {r['r']:.3f}"
+        for r in copies.head(5).iter_rows(named=True)
+    ]
+    return dg.AssetCheckResult(
+        passed=copies.is_empty(),
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="; ".join(examples) if examples else "ok",
+        metadata={
+            "ceiling": settings.barrier_factor_max_correlation,
+            "pairs_above": copies.height,
+            "examples": dg.MetadataValue.json(examples),
+        },
+    )
+
+
 factor_scores_expectations = gx_check("factor_scores")
 barrier_scores_expectations = gx_check("barrier_scores")
 readiness_index_expectations = gx_check("readiness_index")
@@ -245,6 +283,32 @@ def index_sensitivity(warehouse: WarehouseResource) -> dg.MaterializeResult:
     )
 
 
+@dg.asset(group_name="index", deps=[indicators], **_doc("readiness_trend"))
+def readiness_trend(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    frame, metadata = _from_indicators(warehouse, "readiness_trend", lambda t: trend_of(t, load_framework()))
+    if frame is None:
+        return reused(metadata)
+    sets = frame["indicator_set"].unique().to_list()
+    return dg.MaterializeResult(
+        metadata={
+            **metadata,
+            "indicator_set": sets[0] if sets else "no indicator is measured in every year",
+            "trusts_by_year": dg.MetadataValue.json(
+                {
+                    str(y): n
+                    for y, n in frame.group_by("survey_year")
+                    .agg(pl.col("org_code").n_unique())
+                    .sort("survey_year")
+                    .iter_rows()
+                }
+            ),
+        }
+    )
+
+
+readiness_trend_expectations = gx_check("readiness_trend")
+
+
 @dg.asset(group_name="index", deps=[indicators], **_doc("readiness_change"))
 def readiness_change(warehouse: WarehouseResource) -> dg.MaterializeResult:
     frame, metadata = _from_indicators(
@@ -270,23 +334,35 @@ def readiness_change(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 @dg.asset(
     group_name="index",
-    deps=[indicators, dg.AssetKey("factor_scores"), performance_annual, raw_engagement_panel],
+    deps=[
+        indicators,
+        dg.AssetKey("factor_scores"),
+        performance_annual,
+        dg.AssetKey("people_promise_scores"),
+        raw_engagement_panel,
+    ],
     **_doc("index_validity"),
 )
 def index_validity(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         (panel_file,) = recorded_files(con, PANEL_DATASET, None)
-        upstream = upstream_fingerprint(con, ["indicators", "factor_scores", "performance_annual"])
+        upstream = upstream_fingerprint(
+            con, ["indicators", "factor_scores", "performance_annual", "people_promise_scores"]
+        )
         fp = fingerprint("index_validity", upstream, panel_file.sha256)
         if up_to_date(con, "index_validity", None, fp, ["index_validity"]):
             return reused(table_metadata(con, "index_validity"))
-        inputs = {table: _read(con, table) for table in ("indicators", "factor_scores", "performance_annual")}
+        inputs = {
+            table: _read(con, table)
+            for table in ("indicators", "factor_scores", "performance_annual", "people_promise_scores")
+        }
     frame = validity_of(
         inputs["indicators"],
         inputs["factor_scores"],
         load_framework(),
         inputs["performance_annual"],
         read_engagement_panel(panel_file.path),
+        inputs["people_promise_scores"],
     )
     metadata = _write(warehouse, {"index_validity": frame}, fp, [panel_file])["index_validity"]
     outcomes = frame.filter(pl.col("validity_check") == "outcome_association")

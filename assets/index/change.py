@@ -7,8 +7,18 @@ trust's peers: a trust that improved exactly as much as its group shows no chang
 comes from Monte Carlo draws with sampling error only (weights held at their chosen values, since the same weights
 apply in both years); the change "exceeds sampling error" when that interval excludes zero.
 Trusts whose benchmarking group differs between the two years are left out (their peers changed).
+
+Change that means change (method_settings.csv, data/reference/org_successors.csv):
+- a factor is compared only where at least `min_common_indicators` of its indicators are common to the two years
+  and measured for the trust; the index only where the trust has at least that many common indicators in all;
+- never across a merger or change of organisation code: a row of the successor or the predecessor is removed when
+  the merger's effective date falls after the start of the earlier survey's fieldwork (1 September of the earlier
+  year) and on or before the end of the later one's (31 December), because the organisation surveyed changed;
+- never on a question without comparable history: items flagged comparable_with_2024 = false in the question
+  crosswalk are excluded from the indicators (non_comparable_items = exclude), so they cannot enter a change.
 """
 
+from datetime import date
 from itertools import pairwise
 
 import numpy as np
@@ -18,6 +28,7 @@ from assets.factors.scoring import score_factors
 from assets.index.aggregate import aggregate_index
 from assets.index.montecarlo import YearDraws, simulate_year, year_arrays
 from assets.indicators.framework import Framework
+from pipeline.reference import read_reference
 
 CHANGE_STREAM = 1
 CHANGE_SCHEMA = {
@@ -76,8 +87,26 @@ def _draw_columns(draws: YearDraws) -> dict[str, dict[str, np.ndarray]]:
     return columns
 
 
-def year_on_year_change(indicators: pl.DataFrame, framework: Framework) -> pl.DataFrame:
+def merger_breaks(successors: pl.DataFrame, years: list[int]) -> pl.DataFrame:
+    """(org_code, survey_year) change rows that would straddle a merger: both the successor and the predecessor
+    code, for each pair of consecutive survey years whose fieldwork window contains the effective date."""
+    mergers = successors.filter(pl.col("effective_date").fill_null("") != "").with_columns(
+        effective=pl.col("effective_date").str.to_date("%Y-%m-%d")
+    )
+    rows = []
+    for previous, year in pairwise(years):
+        start, end = date(previous, 9, 1), date(year, 12, 31)
+        for merger in mergers.filter(pl.col("effective").is_between(start, end, closed="right")).iter_rows(named=True):
+            rows += [(merger["successor_code"], year), (merger["predecessor_code"], year)]
+    return pl.DataFrame(rows, schema={"org_code": pl.String, "survey_year": pl.Int64}, orient="row").unique()
+
+
+def year_on_year_change(
+    indicators: pl.DataFrame, framework: Framework, successors: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """readiness_change; `successors` defaults to data/reference/org_successors.csv."""
     settings = framework.settings
+    successors = read_reference("org_successors") if successors is None else successors
     tail = (1.0 - settings.interval_level) / 2.0
     years = sorted(indicators["survey_year"].unique().to_list())
     frames = []
@@ -119,9 +148,27 @@ def year_on_year_change(indicators: pl.DataFrame, framework: Framework) -> pl.Da
         )
     if not frames:
         return pl.DataFrame(schema=CHANGE_SCHEMA)
-    return (
-        pl.concat(frames)
+    minimum = settings.min_common_indicators
+    changes = pl.concat(frames)
+    # the index row counts the trust's common indicators over all its factors
+    common_total = (
+        changes.filter(pl.col("component") != "index")
+        .group_by("org_code", "survey_year")
+        .agg(total=pl.col("n_common_indicators").sum())
+    )
+    changes = (
+        changes.join(common_total, on=["org_code", "survey_year"], how="left")
         .with_columns(
+            n_common_indicators=pl.when(pl.col("component") == "index")
+            .then(pl.col("total"))
+            .otherwise("n_common_indicators")
+        )
+        .drop("total")
+        .filter(pl.col("n_common_indicators") >= minimum)
+        .join(merger_breaks(successors, years), on=["org_code", "survey_year"], how="anti")
+    )
+    return (
+        changes.with_columns(
             change_lo=pl.min_horizontal("change_lo", "change"),
             change_hi=pl.max_horizontal("change_hi", "change"),
         )

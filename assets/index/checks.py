@@ -52,9 +52,9 @@ def coverage_outside_unit_interval(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def unmeasured_with_score(frame: pl.DataFrame) -> pl.DataFrame:
-    """factor_scores / barrier_scores rows where a component without data carries a score (e.g. a 0 filled in),
-    or a measured component has none: status, coverage and score must agree."""
-    unmeasured = (pl.col("status") == "not measured") | (pl.col("coverage") == 0) | (pl.col("n_indicators") == 0)
+    """factor_scores / barrier_scores rows where a component without data (or below the minimum coverage) carries a
+    score (e.g. a 0 filled in), or a measured component has none: status, coverage and score must agree."""
+    unmeasured = (pl.col("status") != "measured") | (pl.col("coverage") == 0) | (pl.col("n_indicators") == 0)
     return frame.filter(
         (unmeasured & (pl.col("score").is_not_null() | pl.col("score_lo").is_not_null()))
         | (~unmeasured & pl.col("score").is_null())
@@ -64,3 +64,23 @@ def unmeasured_with_score(frame: pl.DataFrame) -> pl.DataFrame:
 def unmeasured_index_with_score(index: pl.DataFrame) -> pl.DataFrame:
     """readiness_index rows without any measured factor that still carry an index (e.g. a 0 filled in)."""
     return index.filter(((pl.col("n_factors") == 0) | (pl.col("coverage") == 0)) & pl.col("index_score").is_not_null())
+
+
+def barrier_factor_copies(
+    factor_scores: pl.DataFrame, barrier_scores: pl.DataFrame, ceiling: float, min_trusts: int
+) -> pl.DataFrame:
+    """(survey_year, benchmarking_group, barrier, factor_id, r, n) for every barrier whose scores correlate above
+    `ceiling` (Pearson, trusts with both scores) with a factor's scores within a benchmarking group and year of at
+    least `min_trusts` trusts: the barrier would be a copy of the factor under another name."""
+    keys = ["org_code", "survey_year", "benchmarking_group"]
+    pairs = (
+        barrier_scores.filter(pl.col("score").is_not_null())
+        .select(*keys, "barrier", barrier_score="score")
+        .join(factor_scores.filter(pl.col("score").is_not_null()).select(*keys, "factor_id", "score"), on=keys)
+    )
+    return (
+        pairs.group_by("survey_year", "benchmarking_group", "barrier", "factor_id")
+        .agg(r=pl.corr("barrier_score", "score"), n=pl.len())
+        .filter((pl.col("n") >= min_trusts) & (pl.col("r") > ceiling))
+        .sort("survey_year", "benchmarking_group", "barrier", "factor_id")
+    )

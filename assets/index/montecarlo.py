@@ -49,6 +49,8 @@ class YearArrays:
     barrier_membership: np.ndarray  # (I, B)
     factor_weights: np.ndarray  # (F,)
     rankable: np.ndarray  # (T,)
+    factor_scored: np.ndarray  # (T, F) the factor reaches min_factor_coverage
+    barrier_scored: np.ndarray  # (T, B) the barrier reaches min_barrier_coverage
     factor_ids: list[int]
     barriers: list[str]
 
@@ -105,8 +107,17 @@ def year_arrays(indicators: pl.DataFrame, framework: Framework, survey_year: int
         out=np.zeros((len(org_codes), len(factor_ids))),
         where=factor_total > 0,
     )
+    barrier_total = weights @ barrier_membership
+    barrier_coverage = np.divide(
+        (present * weights) @ barrier_membership,
+        barrier_total,
+        out=np.zeros((len(org_codes), len(barriers))),
+        where=barrier_total > 0,
+    )
+    factor_scored = (factor_coverage > 0) & (factor_coverage >= settings.min_factor_coverage - 1e-9)
+    barrier_scored = (barrier_coverage > 0) & (barrier_coverage >= settings.min_barrier_coverage - 1e-9)
     coverage = factor_coverage @ factor_weights / factor_weights.sum()
-    rankable = (coverage >= settings.min_index_coverage - 1e-9) & (factor_coverage > 0).any(axis=1)
+    rankable = (coverage >= settings.min_index_coverage - 1e-9) & factor_scored.any(axis=1)
     return YearArrays(
         survey_year=survey_year,
         org_codes=org_codes,
@@ -122,6 +133,8 @@ def year_arrays(indicators: pl.DataFrame, framework: Framework, survey_year: int
         barrier_membership=barrier_membership,
         factor_weights=factor_weights,
         rankable=rankable,
+        factor_scored=factor_scored,
+        barrier_scored=barrier_scored,
         factor_ids=factor_ids,
         barriers=barriers,
     )
@@ -238,9 +251,11 @@ def simulate_year(
         barrier_weights = _dirichlet_weights(a.weights, a.barrier_membership, rng, n, concentration)
         index_weights = _dirichlet_weights(a.factor_weights, one_factor_index, rng, n, concentration)
         factors = _weighted_means(scores, a.present, factor_weights, a.factor_membership)
+        factors = np.where(a.factor_scored, factors, np.nan)
+        barriers = _weighted_means(scores, a.present, barrier_weights, a.barrier_membership)
         index = _index(factors, index_weights, settings, settings.aggregation)
         parts["factors"].append(factors)
-        parts["barriers"].append(_weighted_means(scores, a.present, barrier_weights, a.barrier_membership))
+        parts["barriers"].append(np.where(a.barrier_scored, barriers, np.nan))
         parts["index"].append(index)
         parts["rank"].append(_ranks(index, a))
     return YearDraws(arrays=a, **{name: np.concatenate(chunks) for name, chunks in parts.items()})

@@ -1,5 +1,7 @@
 """Published shapes of factor_scores, barrier_scores and readiness_index: point estimates from the Polars path,
-90% intervals from the Monte Carlo, and the action columns (weakest factors and barrier, suggested support type).
+90% intervals, the relative profile and the per-draw support rule from the Monte Carlo, and the action columns
+(weakest factors and barrier, suggested support type), published only where they survive their uncertainty and
+only for ranked trusts.
 
 `readiness_tables(indicators, framework)` is the one call an asset needs; it returns all three tables.
 """
@@ -8,11 +10,16 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from assets.factors.scoring import score_barriers, score_factors
+from assets.factors.profile import add_relative_scores, profile_draws, profile_frame, weakest_of_profile
+from assets.factors.scoring import position_in_group, score_barriers, score_factors
 from assets.index.aggregate import aggregate_index
-from assets.index.montecarlo import intervals, simulate
+from assets.index.montecarlo import YearDraws, intervals, simulate
+from assets.index.support import TYPE_COLUMNS, support_advice, type_frame
 from assets.indicators.framework import Framework
 
+# the sampling-only run draws from its own stream so the full run's draws do not change
+SAMPLING_STREAM = 2
+PROFILE_COLUMNS = ["relative_score", "relative_lo", "relative_hi", "p_weakest", "p_two_weakest"]
 FACTOR_SCORE_COLUMNS = [
     "org_code",
     "survey_year",
@@ -26,6 +33,7 @@ FACTOR_SCORE_COLUMNS = [
     "n_indicators",
     "status",
     "position_in_group",
+    *PROFILE_COLUMNS,
 ]
 BARRIER_SCORE_COLUMNS = ["org_code", "survey_year", "barrier", "barrier_name", *FACTOR_SCORE_COLUMNS[4:]]
 READINESS_INDEX_COLUMNS = [
@@ -50,7 +58,15 @@ READINESS_INDEX_COLUMNS = [
     "weakest_factor_1_name",
     "weakest_factor_2_name",
     "weakest_barrier_position",
+    "support_type_probability",
+    "support_status",
+    "index_lo_sampling",
+    "index_hi_sampling",
+    *TYPE_COLUMNS,
+    "weakest_factor_status",
+    "weakest_barrier_status",
 ]
+NOT_RANKED = "not ranked: no weakest component"
 
 
 @dataclass(frozen=True)
@@ -69,73 +85,117 @@ def contain_point(frame: pl.DataFrame, point: str, low: str, high: str) -> pl.Da
     )
 
 
-def position_in_group(scores: pl.DataFrame, component: str) -> pl.DataFrame:
-    """Mid-rank percentile (0-1, higher = better) of each score among measured trusts of the same group and year."""
-    keys = ["survey_year", "benchmarking_group", component]
-    return scores.with_columns(
-        position_in_group=(pl.col("score").rank("average").over(keys) - 0.5) / pl.col("score").count().over(keys)
+def _profiles(
+    draws: dict[int, YearDraws], framework: Framework, level: float
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(factor profile, barrier profile, support-type shares) over every survey year of the draws."""
+    factors, barriers, types = [], [], []
+    for year_draws in draws.values():
+        factor_summary = profile_draws(year_draws.factors, level)
+        barrier_summary = profile_draws(year_draws.barriers, level)
+        factors.append(profile_frame(year_draws, factor_summary, "factors"))
+        barriers.append(profile_frame(year_draws, barrier_summary, "barriers"))
+        types.append(type_frame(year_draws, barrier_summary.weakest, framework))
+    return pl.concat(factors), pl.concat(barriers), pl.concat(types)
+
+
+def _scored(points: pl.DataFrame, bounds: pl.DataFrame, profile: pl.DataFrame, component: str) -> pl.DataFrame:
+    keys = ["org_code", "survey_year", component]
+    joined = (
+        add_relative_scores(position_in_group(points, component))
+        .join(bounds, on=keys, how="left")
+        .join(profile, on=keys, how="left")
+    )
+    return contain_point(
+        contain_point(joined, "score", "score_lo", "score_hi"), "relative_score", "relative_lo", "relative_hi"
     )
 
 
 def weakest_components(factor_scores: pl.DataFrame, barrier_scores: pl.DataFrame, framework: Framework) -> pl.DataFrame:
-    """Per trust and year: the two factors and the barrier furthest below the group (lowest position_in_group;
-    ties go to the lower factor id or the barrier listed first), and the support type barriers.csv maps it to."""
-    barrier_order = {b: i for i, b in enumerate(framework.barriers["barrier"].to_list())}
-    factors = (
-        factor_scores.filter(pl.col("score").is_not_null())
-        .sort("position_in_group", "factor_id")
-        .group_by("org_code", "survey_year", maintain_order=True)
-        .agg(weakest=pl.col("factor_id").head(2), weakest_names=pl.col("factor_name").head(2))
-        .select(
-            "org_code",
-            "survey_year",
-            weakest_factor_1=pl.col("weakest").list.get(0, null_on_oob=True),
-            weakest_factor_2=pl.col("weakest").list.get(1, null_on_oob=True),
-            weakest_factor_1_name=pl.col("weakest_names").list.get(0, null_on_oob=True),
-            weakest_factor_2_name=pl.col("weakest_names").list.get(1, null_on_oob=True),
-        )
-    )
-    support = framework.barriers.join(framework.support_types, on="support_type").select(
-        weakest_barrier="barrier", suggested_support_type="support_name"
+    """Per trust and year, from the relative profile: the two weakest factors and the weakest barrier, each only
+    where its p_weakest (p_two_weakest for the second factor) reaches weakest_min_probability, with the reason in
+    weakest_factor_status / weakest_barrier_status, and the weakest barrier's position in its group."""
+    threshold = framework.settings.weakest_min_probability
+    keys = ["org_code", "survey_year"]
+    factors = weakest_of_profile(factor_scores, "factor_id", "factor_name", threshold, two=True).select(
+        *keys,
+        weakest_factor_1="first",
+        weakest_factor_2="second",
+        weakest_factor_1_name="first_name",
+        weakest_factor_2_name="second_name",
+        weakest_factor_status="status",
     )
     barriers = (
-        barrier_scores.filter(pl.col("score").is_not_null())
-        .with_columns(order=pl.col("barrier").replace_strict(barrier_order, return_dtype=pl.Int64))
-        .sort("position_in_group", "order")
-        .group_by("org_code", "survey_year", maintain_order=True)
-        .agg(weakest_barrier=pl.col("barrier").first(), weakest_barrier_position=pl.col("position_in_group").first())
-        .join(support, on="weakest_barrier", how="left")
+        weakest_of_profile(barrier_scores, "barrier", "barrier_name", threshold, two=False)
+        .select(*keys, weakest_barrier="first", weakest_barrier_status="status")
+        .join(
+            barrier_scores.select(*keys, weakest_barrier="barrier", weakest_barrier_position="position_in_group"),
+            on=[*keys, "weakest_barrier"],
+            how="left",
+        )
     )
-    return factors.join(barriers, on=["org_code", "survey_year"], how="full", coalesce=True)
+    return factors.join(barriers, on=keys, how="full", coalesce=True)
+
+
+ACTION_COLUMNS = [
+    "weakest_factor_1",
+    "weakest_factor_2",
+    "weakest_factor_1_name",
+    "weakest_factor_2_name",
+    "weakest_barrier",
+    "weakest_barrier_position",
+    "suggested_support_type",
+    "support_type_probability",
+    *TYPE_COLUMNS,
+]
+
+
+def silence_unranked(readiness: pl.DataFrame) -> pl.DataFrame:
+    """Unranked rows carry no action column: no weakest component, no support advice, no type shares."""
+    ranked = pl.col("ranked").fill_null(False)
+    return readiness.with_columns(
+        *(pl.when(ranked).then(pl.col(c)).alias(c) for c in ACTION_COLUMNS),
+        weakest_factor_status=pl.when(ranked).then("weakest_factor_status").otherwise(pl.lit(NOT_RANKED)),
+        weakest_barrier_status=pl.when(ranked).then("weakest_barrier_status").otherwise(pl.lit(NOT_RANKED)),
+    )
 
 
 def readiness_tables(indicators: pl.DataFrame, framework: Framework) -> ReadinessTables:
     """factor_scores, barrier_scores and readiness_index from the indicators table."""
     settings = framework.settings
-    bounds = intervals(simulate(indicators, framework), settings.interval_level)
-    factors = contain_point(
-        position_in_group(score_factors(indicators, framework), "factor_id").join(
-            bounds.factors, on=["org_code", "survey_year", "factor_id"], how="left"
-        ),
-        "score",
-        "score_lo",
-        "score_hi",
+    level = settings.interval_level
+    draws = simulate(indicators, framework)
+    bounds = intervals(draws, level)
+    sampling = intervals(simulate(indicators, framework, stream=SAMPLING_STREAM, perturb_weights=False), level)
+    factor_profile, barrier_profile, types = _profiles(draws, framework, level)
+    factors = _scored(score_factors(indicators, framework), bounds.factors, factor_profile, "factor_id")
+    barriers = _scored(score_barriers(indicators, framework), bounds.barriers, barrier_profile, "barrier")
+    keys = ["org_code", "survey_year"]
+    index = (
+        aggregate_index(factors, framework)
+        .join(bounds.index, on=keys, how="left")
+        .join(
+            sampling.index.select(*keys, index_lo_sampling="index_lo", index_hi_sampling="index_hi"),
+            on=keys,
+            how="left",
+        )
     )
-    barriers = contain_point(
-        position_in_group(score_barriers(indicators, framework), "barrier").join(
-            bounds.barriers, on=["org_code", "survey_year", "barrier"], how="left"
-        ),
-        "score",
-        "score_lo",
-        "score_hi",
-    )
-    index = aggregate_index(factors, framework).join(bounds.index, on=["org_code", "survey_year"], how="left")
     index = contain_point(
-        contain_point(index, "index_score", "index_lo", "index_hi"), "rank_in_group", "rank_lo", "rank_hi"
+        contain_point(
+            contain_point(index, "index_score", "index_lo", "index_hi"), "rank_in_group", "rank_lo", "rank_hi"
+        ),
+        "index_score",
+        "index_lo_sampling",
+        "index_hi_sampling",
+    ).join(types, on=keys, how="left")
+    group_means = barriers.with_columns(
+        group_mean=pl.col("score").mean().over("survey_year", "benchmarking_group", "barrier")
     )
+    advice = support_advice(index, group_means, framework)
     minimum = settings.min_index_coverage
     readiness = (
-        index.join(weakest_components(factors, barriers, framework), on=["org_code", "survey_year"], how="left")
+        index.join(weakest_components(factors, barriers, framework), on=keys, how="left")
+        .join(advice, on=keys, how="left")
         .with_columns(
             rank_status=pl.when("ranked")
             .then(pl.lit("ranked"))
@@ -143,6 +203,7 @@ def readiness_tables(indicators: pl.DataFrame, framework: Framework) -> Readines
             .then(pl.lit("not measured"))
             .otherwise(pl.format("not ranked: coverage {} below {}", pl.col("coverage").round(2), pl.lit(minimum)))
         )
+        .pipe(silence_unranked)
         .select(READINESS_INDEX_COLUMNS)
         .sort("survey_year", "benchmarking_group", "rank_in_group", "org_code", nulls_last=True)
     )

@@ -429,14 +429,22 @@ def index_validity(
     framework: Framework,
     performance_annual: pl.DataFrame,
     engagement_panel: pl.DataFrame,
+    people_promise_scores: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """The published index_validity table (one row per check, period, subject pair and statistic)."""
+    """The published index_validity table (one row per check, period, subject pair and statistic); with the
+    official People Promise scores, also how far the index is the engagement score (engagement_validity.py)."""
+    from assets.index import engagement_validity as ev
+
     settings = framework.settings
-    return pl.concat(
-        [
-            factor_alphas(indicators, framework),
-            factor_correlations(factor_scores, settings.redundancy_threshold, settings.validity_interval_level),
-            outcome_associations(indicators, framework, performance_annual),
-            engagement_shmi(engagement_panel, framework),
-        ]
-    ).sort("validity_check", "period", "subject", "subject_b", "statistic", nulls_last=True)
+    parts = [
+        factor_alphas(indicators, framework),
+        factor_correlations(factor_scores, settings.redundancy_threshold, settings.validity_interval_level),
+        outcome_associations(indicators, framework, performance_annual),
+        engagement_shmi(engagement_panel, framework),
+    ]
+    if people_promise_scores is not None:
+        official = ev.official_scores(people_promise_scores)
+        index = aggregate_index(score_factors(indicators, framework), framework)
+        parts.append(ev.official_score_agreement(index, factor_scores, official))
+        parts.append(ev.incremental_validity(indicators, framework, performance_annual, official))
+    return pl.concat(parts).sort("validity_check", "period", "subject", "subject_b", "statistic", nulls_last=True)

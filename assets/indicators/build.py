@@ -141,10 +141,13 @@ def _performance_values(framework: Framework, performance: pl.DataFrame, orgs: p
 
 def financial_years(performance_annual: pl.DataFrame, framework: Framework) -> pl.DataFrame:
     """performance_annual rows usable for the index, keyed by the survey year they join (financial year starting in
-    April of survey_year + financial_year_offset), full enough (months_covered >= min_months_covered)."""
+    April of survey_year + financial_year_offset), full enough (months_covered >= min_months_covered) and, for a
+    rate with a denominator, resting on at least min_performance_denominator patients or events."""
     settings = framework.settings
     return performance_annual.filter(
-        pl.col("value").is_not_null() & (pl.col("months_covered") >= settings.min_months_covered)
+        pl.col("value").is_not_null()
+        & (pl.col("months_covered") >= settings.min_months_covered)
+        & (pl.col("denominator").is_null() | (pl.col("denominator") >= settings.min_performance_denominator))
     ).with_columns(survey_year=(pl.col("financial_year_start") - settings.financial_year_offset).cast(pl.Int64))
 
 

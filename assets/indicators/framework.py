@@ -70,6 +70,17 @@ class Settings:
     redundancy_threshold: float
     validity_interval_level: float
     bootstrap_draws: int
+    weakest_min_probability: float
+    support_min_probability: float
+    min_common_indicators: int
+    barrier_factor_max_correlation: float
+    design_effect_alternatives: tuple[str, ...]
+    min_factor_coverage: float
+    min_factor_coverage_alternatives: tuple[str, ...]
+    min_barrier_coverage: float
+    min_barrier_coverage_alternatives: tuple[str, ...]
+    sobol_base_runs: int
+    min_performance_denominator: float
 
     def replace(self, **changes: object) -> "Settings":
         return dataclasses.replace(self, **changes)
@@ -236,7 +247,28 @@ def parse_settings(raw: pl.DataFrame, file: str = "method_settings.csv") -> Sett
         redundancy_threshold=number("redundancy_threshold", 0, 1),
         validity_interval_level=number("validity_interval_level", 0.5, 0.999),
         bootstrap_draws=int(number("bootstrap_draws", 100, 1_000_000, integer=True)),
+        weakest_min_probability=number("weakest_min_probability", 0.5, 1),
+        support_min_probability=number("support_min_probability", 0.34, 1),
+        min_common_indicators=int(number("min_common_indicators", 1, 100, integer=True)),
+        barrier_factor_max_correlation=number("barrier_factor_max_correlation", 0, 1),
+        design_effect_alternatives=_alternative_numbers(rows["design_effect"], file, 1, 100),
+        min_factor_coverage=number("min_factor_coverage", 0, 1),
+        min_factor_coverage_alternatives=_alternative_numbers(rows["min_factor_coverage"], file, 0, 1),
+        min_barrier_coverage=number("min_barrier_coverage", 0, 1),
+        min_barrier_coverage_alternatives=_alternative_numbers(rows["min_barrier_coverage"], file, 0, 1),
+        sobol_base_runs=int(number("sobol_base_runs", 16, 100_000, integer=True)),
+        min_performance_denominator=number("min_performance_denominator", 0, 1e9),
     )
+
+
+def _alternative_numbers(entry: tuple[int, dict], file: str, low: float, high: float) -> tuple[str, ...]:
+    """A numeric setting's alternatives (`|`-separated), checked to lie in [low, high]; kept as text."""
+    index, row = entry
+    alternatives = tuple(a for a in (row["alternatives"] or "").split("|") if a)
+    for alternative in alternatives:
+        if not low <= _number(alternative, file, index, "alternatives") <= high:
+            raise _fail(f"alternative {alternative} is outside {low}-{high}", file, index, "alternatives")
+    return alternatives
 
 
 def parse_indicators(
@@ -247,6 +279,8 @@ def parse_indicators(
     measures: pl.DataFrame,
     scale_variance: pl.DataFrame,
     file: str = "indicators.csv",
+    *,
+    barrier_only: bool = False,
 ) -> pl.DataFrame:
     """Type and check the indicator rows against the factors, barriers and the reference data; add each
     indicator's answer scale and sampling variance ratio. The check that needs the data (an indicator no year
@@ -322,9 +356,15 @@ def parse_indicators(
                 )
             scale = ADMINISTRATIVE_SCALE if source == PERFORMANCE_SOURCE else PEOPLE_PROMISE_SCALE
         factor = _number(row["factor_id"], file, index, "factor_id") if not _blank(row["factor_id"]) else None
-        if factor is None:
+        if barrier_only:
+            # a barrier's own evidence: it scores the barrier and no factor
+            if factor is not None:
+                raise _fail("a barrier indicator takes no factor_id (use indicators.csv)", file, index, "factor_id")
+            if _blank(row["barrier"]):
+                raise _fail("barrier is missing", file, index, "barrier")
+        elif factor is None:
             raise _fail("factor_id is missing", file, index, "factor_id")
-        if factor not in FACTOR_IDS or factor not in known_factors:
+        elif factor not in FACTOR_IDS or factor not in known_factors:
             raise _fail(f"factor {row['factor_id']} is outside 1-7", file, index, "factor_id")
         if not _blank(row["barrier"]) and row["barrier"] not in known_barriers:
             raise _fail(
@@ -339,7 +379,7 @@ def parse_indicators(
             raise _fail(f"weight must be positive, got {row['weight']}", file, index, "weight")
         if _blank(row["rationale"]):
             raise _fail("rationale is missing", file, index, "rationale")
-        factor_ids.append(int(factor))
+        factor_ids.append(None if factor is None else int(factor))
         weights.append(weight)
         scales.append(scale)
         # administrative measures count every patient or staff member: a census has no sampling error
@@ -352,6 +392,8 @@ def parse_indicators(
         key=pl.coalesce(pl.col("question_id").replace("", None), pl.col("measure").replace("", None)),
         response_scale=pl.Series(scales, dtype=pl.String),
         variance_ratio=pl.Series(ratios, dtype=pl.Float64),
+        declared_in=pl.lit(file),
+        file_row=pl.int_range(pl.len(), dtype=pl.Int64),
     )
 
 
@@ -412,6 +454,19 @@ def load_framework(directory: Path = FRAMEWORK_DIR, reference_dir: Path = REFERE
     indicators = parse_indicators(
         _read(directory, "indicators.csv", INDICATOR_COLUMNS), factors, barriers, questions, measures, scale_variance
     )
+    barrier_file = "barrier_indicators.csv"
+    barrier_indicators = parse_indicators(
+        _read(directory, barrier_file, INDICATOR_COLUMNS),
+        factors,
+        barriers,
+        questions,
+        measures,
+        scale_variance,
+        barrier_file,
+        barrier_only=True,
+    )
+    indicators = pl.concat([indicators, barrier_indicators])
+    _unique(indicators, "indicator_id", barrier_file)
     return Framework(
         indicators=indicators,
         factors=factors,
@@ -515,13 +570,12 @@ def validate_framework(framework: Framework, available: pl.DataFrame, judged: se
 
     Judged against the data this build holds, for the `judged` datasets (default: every dataset with data; see
     judged_datasets); the indicators of the others cannot be judged and are returned as warnings."""
-    file = "indicators.csv"
     provided = set(available.select("source", "key").iter_rows())
     dataset_of = _dataset_of(framework)
     if judged is None:
         judged = _datasets_with_data(framework, available)
     warnings = []
-    for index, row in enumerate(framework.indicators.iter_rows(named=True)):
+    for row in framework.indicators.iter_rows(named=True):
         if (row["source"], row["key"]) in provided:
             continue
         dataset = dataset_of.get((row["source"], row["key"]), row["source"])
@@ -531,8 +585,8 @@ def validate_framework(framework: Framework, available: pl.DataFrame, judged: se
         column = "question_id" if row["source"] == SURVEY_SOURCE else "measure"
         raise _fail(
             f"no year of data provides {row['key']} in {row['source']} (indicator {row['indicator_id']})",
-            file,
-            index,
+            row.get("declared_in") or "indicators.csv",
+            row.get("file_row"),
             column,
         )
     return warnings

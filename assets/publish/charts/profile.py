@@ -1,4 +1,6 @@
-"""Trust profile: the seven success factors and four barriers for one trust against its group's spread."""
+"""Trust profile: the seven success factors and four barriers for one trust against its group's spread; the
+markers show the weakest components of the trust's own relative profile (readiness_index), and the tooltip gives
+each component's relative score and probability of being the trust's weakest (factor_scores, barrier_scores)."""
 
 from functools import cache
 from typing import Any
@@ -23,6 +25,7 @@ from assets.publish.charts.wording import area_key, interval_label, support_type
 
 FACTORS, BARRIERS = "Success factors", "Barriers"  # the two panels, as `area` names them
 SCORE_COLUMNS = {"org_code", "survey_year", "score", "score_lo", "score_hi"}
+PROFILE_COLUMNS = ("relative_score", "p_weakest")
 
 
 def group_of(index: pl.DataFrame, org_code: str, survey_year: int) -> dict[str, Any]:
@@ -48,7 +51,9 @@ def _area_rows(
             group_n=pl.col("score").count(),
         )
     )
-    trust = scores.filter(pl.col("org_code") == org_code).select("item", "score", "score_lo", "score_hi")
+    # the trust's own profile (relative score, probability of being its weakest) where the table publishes it
+    profile = [pl.col(c) if c in scores.columns else pl.lit(None, dtype=pl.Float64).alias(c) for c in PROFILE_COLUMNS]
+    trust = scores.filter(pl.col("org_code") == org_code).select("item", "score", "score_lo", "score_hi", *profile)
     order = pl.DataFrame({"item": list(labels), "item_order": range(len(labels))})
     return (
         order.join(trust, on="item", how="left")
@@ -109,6 +114,7 @@ def profile_rows(
         "group_median",
         "group_q75",
         "group_n",
+        *PROFILE_COLUMNS,
     )
 
 
@@ -128,6 +134,8 @@ def _panel(area: str, rows: int, scale: Scale, heading: str) -> alt.LayerChart:
         alt.Tooltip("group_q25:Q", title="Group lower quartile", format=".2f"),
         alt.Tooltip("group_q75:Q", title="Group upper quartile", format=".2f"),
         alt.Tooltip("weakest:N", title="Among the weakest"),
+        alt.Tooltip("relative_score:Q", title="Relative to the trust's own average", format="+.2f"),
+        alt.Tooltip("p_weakest:Q", title="Probability it is the trust's weakest", format=".0%"),
     ]
     iqr = (
         alt.Chart()

@@ -1,4 +1,5 @@
-"""Trends: a trust's index and factors by survey year against its group, and monthly performance as SPC charts."""
+"""Trends: a trust's index and factors by survey year against its group (from readiness_trend, every year on the
+same indicators), and monthly performance as SPC charts."""
 
 from functools import cache
 from typing import Any
@@ -6,6 +7,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
+from assets.indicators.framework import load_framework
 from assets.publish.charts import export
 from assets.publish.charts.common import (
     BLACK,
@@ -25,38 +27,53 @@ from assets.publish.charts.wording import interval_label
 INDEX_SERIES = "Readiness index"
 
 
-def _series(frame: pl.DataFrame, name: pl.Expr, order: pl.Expr, lo: str, hi: str, score: str) -> pl.DataFrame:
-    return frame.select(
-        "org_code",
-        "survey_year",
-        series=name,
-        series_order=order,
-        value=pl.col(score),
-        value_lo=pl.col(lo),
-        value_hi=pl.col(hi),
-    )
-
-
-def trend_rows(index: pl.DataFrame, factors: pl.DataFrame, *, org_code: str) -> pl.DataFrame:
-    """Per survey year: the trust's index and factor scores with intervals, and its group's quartiles that year
-    (the group is the trust's benchmarking group in each year, so a trust that changed group is compared fairly)."""
-    require_columns(factors, {"org_code", "survey_year", "factor_id", "factor_name", "score"}, "factor_scores")
-    index = decimals_to_double(index)
-    long = pl.concat(
+def as_trend(index: pl.DataFrame, factors: pl.DataFrame) -> pl.DataFrame:
+    """readiness_trend-shaped rows from factor_scores and readiness_index as published. Only for inputs without a
+    readiness_trend table (synthetic report fixtures): each year's published scores rest on that year's indicators,
+    so the published report draws readiness_trend instead."""
+    require_columns(factors, {"org_code", "survey_year", "factor_id", "score", "score_lo", "score_hi"}, "factor_scores")
+    keys = ["org_code", "survey_year"]
+    return pl.concat(
         [
-            _series(index, pl.lit(INDEX_SERIES), pl.lit(0), "index_lo", "index_hi", "index_score"),
-            _series(
-                decimals_to_double(factors),
-                pl.format("{} {}", "factor_id", "factor_name"),
-                pl.col("factor_id").cast(pl.Int32),
-                "score_lo",
-                "score_hi",
-                "score",
+            decimals_to_double(index).select(
+                *keys, component=pl.lit("index"), score="index_score", score_lo="index_lo", score_hi="index_hi"
+            ),
+            decimals_to_double(factors).select(
+                *keys,
+                component=pl.format("factor_{}", "factor_id"),
+                score="score",
+                score_lo="score_lo",
+                score_hi="score_hi",
             ),
         ],
         how="vertical_relaxed",
+    ).with_columns(indicator_set=pl.lit("as published each year"))
+
+
+def trend_rows(index: pl.DataFrame, trend: pl.DataFrame, *, org_code: str) -> pl.DataFrame:
+    """Per survey year: the trust's index and factor scores with intervals from `trend` (readiness_trend: every year
+    scored on the indicators measured in every year), and its group's quartiles that year (the group is the trust's
+    benchmarking group in each year, from readiness_index, so a trust that changed group is compared fairly).
+    A factor_scores frame is accepted for inputs without readiness_trend (see as_trend)."""
+    if "component" not in trend.columns:
+        trend = as_trend(index, trend)
+    require_columns(trend, {"org_code", "survey_year", "component", "score", "score_lo", "score_hi"}, "readiness_trend")
+    names = dict(load_framework().factors.select("factor_id", "factor_name").iter_rows())
+    factor_id = pl.col("component").str.strip_prefix("factor_").cast(pl.Int32, strict=False)
+    long = decimals_to_double(trend).select(
+        "org_code",
+        pl.col("survey_year").cast(pl.Int64),
+        series=pl.when(pl.col("component") == "index")
+        .then(pl.lit(INDEX_SERIES))
+        .otherwise(
+            pl.format("{} {}", factor_id, factor_id.replace_strict(names, default=None, return_dtype=pl.String))
+        ),
+        series_order=pl.when(pl.col("component") == "index").then(0).otherwise(factor_id),
+        value=pl.col("score"),
+        value_lo=pl.col("score_lo"),
+        value_hi=pl.col("score_hi"),
     )
-    groups = index.select("org_code", "survey_year", "benchmarking_group")
+    groups = index.select("org_code", pl.col("survey_year").cast(pl.Int64), "benchmarking_group")
     trust_groups = groups.filter(pl.col("org_code") == org_code).select("survey_year", "benchmarking_group")
     if trust_groups.is_empty():
         raise ValueError(f"readiness_index has no rows for {org_code}")
@@ -122,7 +139,8 @@ def trends_chart(rows: pl.DataFrame, *, trust_label: str, scale: Scale, caption:
         title(
             f"Change readiness over time: {trust_label}",
             f"Blue: the trust with its {interval_label()}; dashed: group median; grey band: group "
-            f"interquartile range. Scores: {scale.unit}.",
+            f"interquartile range. Every year is scored on the indicators measured in every year (readiness_trend), "
+            f"so the years compare like with like. Scores: {scale.unit}.",
             caption,
         ),
     )
@@ -130,7 +148,7 @@ def trends_chart(rows: pl.DataFrame, *, trust_label: str, scale: Scale, caption:
 
 def trust_trends(
     index: pl.DataFrame,
-    factors: pl.DataFrame,
+    trend: pl.DataFrame,
     *,
     org_code: str,
     trust_label: str,
@@ -138,7 +156,7 @@ def trust_trends(
     caption: str,
 ) -> dict[str, Any]:
     return trends_chart(
-        trend_rows(index, factors, org_code=org_code), trust_label=trust_label, scale=scale, caption=caption
+        trend_rows(index, trend, org_code=org_code), trust_label=trust_label, scale=scale, caption=caption
     )
 
 

@@ -54,6 +54,8 @@ class ReportInputs:
     data_note: str | None = None
     # subtitle lines saying what the validity headings and points are, when they are not the same estimate
     validity_notes: tuple[str, ...] = ()
+    # every year on the same indicators; trend charts draw it (factor_scores only where it is absent)
+    readiness_trend: pl.DataFrame | None = None
 
 
 @dataclass
@@ -262,7 +264,8 @@ def _trust_page(writer: _Writer, inputs: ReportInputs, row: dict[str, Any], name
         org_code=code,
         survey_year=year,
     )
-    trend_rows = trends.trend_rows(inputs.readiness_index, inputs.factor_scores, org_code=code)
+    trend = inputs.readiness_trend if inputs.readiness_trend is not None else inputs.factor_scores
+    trend_rows = trends.trend_rows(inputs.readiness_index, trend, org_code=code)
     charts = [
         writer.chart(
             "profile",

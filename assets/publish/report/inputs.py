@@ -103,6 +103,7 @@ def read_report_inputs(database: Path, survey_year: int | None = None) -> Report
             survey_year=year,
             readiness_index=index,
             factor_scores=_table(con, "FROM factor_scores"),
+            readiness_trend=_table(con, "FROM readiness_trend"),
             barrier_scores=_table(con, "FROM barrier_scores"),
             names=trust_names(
                 _table(con, "SELECT org_code, org_name FROM organisations"),
