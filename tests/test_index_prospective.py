@@ -94,3 +94,19 @@ def test_prospective_rows_use_real_outcomes_and_say_when_not_estimable(context) 
     # index 0.4, -0.6, 0.1, -0.2, 0.0 → ranks 5, 1, 4, 2, 3; SHMI → ranks 2, 4, 5, 1, 3
     d2 = (5 - 2) ** 2 + (1 - 4) ** 2 + (4 - 5) ** 2 + (2 - 1) ** 2 + 0
     assert rho["n"] == 5 and rho["estimate"] == pytest.approx(1 - 6 * d2 / (5 * 24))
+
+
+def test_a_build_without_the_extract_shows_the_index_with_empty_oversight_columns() -> None:
+    from assets.staged.trust_context.assets import empty_trust_context
+
+    beside = index_beside_oversight(_index([("RTH", 0.4)]), empty_trust_context(), read_reference("reporting_sectors"))
+    assert beside.height == 1 and beside["nof_segment"].is_null().all() and beside["league_rank"].is_null().all()
+    rows = prospective_validity(
+        _index([("RTH", 0.4)]),
+        pl.DataFrame({"org_code": ["RTH"], "survey_year": [2024], "engagement": [7.0]}),
+        empty_trust_context(),
+        read_reference("reporting_sectors"),
+        2024,
+        0.95,
+    )
+    assert rows.height == 14 and set(rows["n"]) == {0}
