@@ -127,7 +127,11 @@ def prospective_validity(
         outcome = trust_context.filter(pl.col("measure") == measure).select(
             context_code="org_code", outcome="value", outcome_period="period"
         )
-        data = index.join(outcome, on="context_code").drop_nulls(["index_score", "engagement", "outcome"])
+        data = (
+            index.join(outcome, on="context_code")
+            .drop_nulls(["index_score", "engagement", "outcome"])
+            .sort("org_code")  # a fixed order, so float sums and the published bytes repeat exactly
+        )
         n = data.height
         periods = ", ".join(sorted(set(data["outcome_period"].to_list()))) or "none"
         x, y, z = data["index_score"].to_list(), data["outcome"].to_list(), data["engagement"].to_list()
@@ -139,7 +143,7 @@ def prospective_validity(
             estimate = None
             if estimable:
                 value = spearman(x, y) if controls == 0 else partial_spearman(x, y, z)
-                estimate = None if math.isnan(value) else value
+                estimate = None if math.isnan(value) else round(value, 12)
             lo, hi = fisher_interval(estimate, n, controls, level) if estimate is not None else (None, None)
             rows.append(
                 {
@@ -149,8 +153,8 @@ def prospective_validity(
                     "subject_b": measure,
                     "statistic": statistic,
                     "estimate": estimate,
-                    "ci_lo": lo,
-                    "ci_hi": hi,
+                    "ci_lo": None if lo is None else round(lo, 12),
+                    "ci_hi": None if hi is None else round(hi, 12),
                     "ci_level": level,
                     "n": n,
                     "expected_sign": sign,

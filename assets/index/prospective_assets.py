@@ -39,9 +39,9 @@ def index_prospective_validity(warehouse: WarehouseResource) -> dg.MaterializeRe
         fp = fingerprint("index_prospective_validity", upstream_fingerprint(con, UPSTREAM))
         if up_to_date(con, "index_prospective_validity", None, fp, ["index_prospective_validity"]):
             return reused(table_metadata(con, "index_prospective_validity"))
-        index = con.sql("SELECT * FROM readiness_index").pl()
+        index = con.sql("SELECT * FROM readiness_index ORDER BY ALL").pl()
         engagement = _engagement(con)
-        context = con.sql("SELECT * FROM trust_context").pl()
+        context = con.sql("SELECT * FROM trust_context ORDER BY ALL").pl()
     measured = index.filter(pl.col("index_score").is_not_null())["survey_year"]
     # the latest surveyed autumn before the outcomes (2025/26): the newest year with an index
     year = int(measured.max()) if measured.len() else 0
@@ -63,8 +63,8 @@ def index_beside_oversight(warehouse: WarehouseResource) -> dg.MaterializeResult
         fp = fingerprint("index_beside_oversight", upstream_fingerprint(con, UPSTREAM))
         if up_to_date(con, "index_beside_oversight", None, fp, ["index_beside_oversight"]):
             return reused(table_metadata(con, "index_beside_oversight"))
-        index = con.sql("SELECT * FROM readiness_index").pl()
-        context = con.sql("SELECT * FROM trust_context").pl()
+        index = con.sql("SELECT * FROM readiness_index ORDER BY ALL").pl()
+        context = con.sql("SELECT * FROM trust_context ORDER BY ALL").pl()
     frame = beside_of(index, context, read_reference("reporting_sectors"))
     with warehouse.get_connection() as con:
         with transaction(con):

@@ -13,6 +13,7 @@ effective weight, the share of the index's variance across the group's trusts it
 
 import polars as pl
 
+ROUND = 10  # decimals published for shares and correlations
 PERIOD_COLUMNS = {
     "survey_year": pl.Int64,
     "source": pl.String,
@@ -140,6 +141,8 @@ def source_weights(parts: pl.DataFrame, published_index: pl.DataFrame) -> pl.Dat
         .group_by(group)
         .agg(reconstruction_r=pl.corr("rebuilt_index", "index_score"))
     )
+    # float sums in a parallel group_by may differ in the last bit from run to run: round so a rebuild of the same
+    # data publishes the same bytes
     return (
         centred.group_by(*group, "source")
         .agg(
@@ -148,5 +151,6 @@ def source_weights(parts: pl.DataFrame, published_index: pl.DataFrame) -> pl.Dat
             variance_share=(pl.col("c") * pl.col("i")).sum() / (pl.col("i") ** 2).sum(),
         )
         .join(fidelity, on=group, how="left")
+        .with_columns(pl.col("nominal_share", "variance_share", "reconstruction_r").round(ROUND))
         .sort(*group, "source")
     )

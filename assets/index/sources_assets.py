@@ -108,8 +108,8 @@ def index_source_weights(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         if current:
             return reused(table_metadata(con, "index_source_weights"))
-        indicators = con.sql("SELECT * FROM indicators").pl()
-        index = con.sql("SELECT org_code, survey_year, index_score FROM readiness_index").pl()
+        indicators = con.sql("SELECT * FROM indicators ORDER BY ALL").pl()
+        index = con.sql("SELECT org_code, survey_year, index_score FROM readiness_index ORDER BY ALL").pl()
     framework = load_framework()
     weights = framework.indicators.select("indicator_id", "factor_id", "weight")
     frame = source_weights(source_parts(indicators, weights, framework.factors), index.drop_nulls("index_score"))
