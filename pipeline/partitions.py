@@ -36,7 +36,7 @@ PARTITIONED_DATASETS: tuple[PartitionedDataset, ...] = (
     PartitionedDataset(
         job_name="staff_survey_job",
         dataset="staff_survey",
-        products=("organisational_workbook", "trust_extract"),
+        products=("organisational_workbook", "trust_extract", "benchmark_via_extract"),
         partitions_def=SURVEY_YEARS,
         description="NHS Staff Survey, one survey year per partition: fetch, parse and stage.",
     ),

@@ -14,6 +14,7 @@ from assets.indicators.build import build_indicators
 from assets.indicators.framework import available_keys, judged_datasets, load_framework, validate_framework
 from assets.indicators.framework import indicator_catalogue as catalogue_of
 from assets.staged.performance.assets import performance_annual
+from assets.staged.trust_context.assets import trust_context
 from pipeline import dictionary
 from pipeline.asset_metadata import reused, table_metadata, up_to_date
 from pipeline.checks import gx_check
@@ -22,9 +23,9 @@ from pipeline.incremental import fingerprint, mark_built, upstream_fingerprint
 from pipeline.warehouse import WarehouseResource, replace_table, table_exists, transaction
 
 SURVEY_TABLES = ("staff_survey_items", "people_promise_scores", "survey_organisations")
-INPUT_TABLES = (*SURVEY_TABLES, "performance_annual")
+INPUT_TABLES = (*SURVEY_TABLES, "performance_annual", "trust_context")
 # the staff survey tables are written by one multi-asset, which records its builds under this name
-UPSTREAM_BUILDS = ["staff_survey_tables", "performance_annual"]
+UPSTREAM_BUILDS = ["staff_survey_tables", "performance_annual", "trust_context"]
 
 
 def read_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
@@ -38,7 +39,12 @@ def read_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
 
 
 def available(inputs: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    return available_keys(inputs["staff_survey_items"], inputs["people_promise_scores"], inputs["performance_annual"])
+    return available_keys(
+        inputs["staff_survey_items"],
+        inputs["people_promise_scores"],
+        inputs["performance_annual"],
+        inputs["trust_context"],
+    )
 
 
 def _spec_kwargs(table: str) -> dict[str, object]:
@@ -48,7 +54,7 @@ def _spec_kwargs(table: str) -> dict[str, object]:
 
 @dg.asset(
     group_name="indicators",
-    deps=[*(dg.AssetKey(t) for t in SURVEY_TABLES), performance_annual],
+    deps=[*(dg.AssetKey(t) for t in SURVEY_TABLES), performance_annual, trust_context],
     **_spec_kwargs("indicator_catalogue"),
 )
 def indicator_catalogue(warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -110,7 +116,7 @@ def framework_validation(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
 @dg.asset(
     group_name="indicators",
-    deps=[indicator_catalogue, *(dg.AssetKey(t) for t in SURVEY_TABLES), performance_annual],
+    deps=[indicator_catalogue, *(dg.AssetKey(t) for t in SURVEY_TABLES), performance_annual, trust_context],
     **_spec_kwargs("indicators"),
 )
 def indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:

@@ -16,6 +16,7 @@ Rules (docs/methodology.md explains why):
 import polars as pl
 
 from assets.indicators.framework import (
+    CONTEXT_SOURCE,
     PEOPLE_PROMISE_SOURCE,
     PERFORMANCE_SOURCE,
     SURVEY_SOURCE,
@@ -23,6 +24,7 @@ from assets.indicators.framework import (
     Framework,
 )
 from pipeline.errors import InputDataError
+from pipeline.reference import read_reference
 
 KEYS = ["org_code", "survey_year", "indicator_id"]
 PEER_KEYS = ["survey_year", "benchmarking_group", "indicator_id"]
@@ -139,6 +141,71 @@ def _performance_values(framework: Framework, performance: pl.DataFrame, orgs: p
     )
 
 
+def context_survey_years(datasets: pl.DataFrame, window: pl.DataFrame, survey_years: list[int]) -> pl.DataFrame:
+    """(dataset, survey_year) pairs: a trust context dataset joins each survey year Y whose window, from
+    `months_before_fieldwork_end` before to `months_after_fieldwork_end` after December Y, holds the midpoint of
+    its reference period (data/reference/context_window.csv, trust_context_datasets.csv)."""
+    setting = dict(window.select("setting", "value").iter_rows())
+    before, after = int(setting["months_before_fieldwork_end"]), int(setting["months_after_fieldwork_end"])
+    midpoint = pl.col("reference_midpoint").str.to_date("%Y-%m")
+    fieldwork_end = pl.date(pl.col("survey_year"), 12, 1)
+    return (
+        datasets.select("dataset", "reference_midpoint")
+        .join(pl.DataFrame({"survey_year": survey_years}, schema={"survey_year": pl.Int64}), how="cross")
+        .filter(
+            (midpoint >= fieldwork_end.dt.offset_by(f"-{before}mo"))
+            & (midpoint <= fieldwork_end.dt.offset_by(f"{after}mo"))
+        )
+        .select("dataset", "survey_year")
+    )
+
+
+def _context_values(framework: Framework, trust_context: pl.DataFrame, orgs: pl.DataFrame) -> pl.DataFrame:
+    """Trust context indicators for the survey years whose window holds their reference period; a survey reporting
+    sector (R1F1) takes its legal trust's values where data/reference/reporting_sectors.csv says so."""
+    measures = framework.indicators.filter(pl.col("source") == CONTEXT_SOURCE).select("indicator_id", "measure")
+    if measures.is_empty() or trust_context.is_empty():
+        return pl.DataFrame(schema=_VALUE_SCHEMA)
+    sectors = (
+        read_reference("reporting_sectors")
+        .filter(pl.col("inherits_datasets").fill_null("").str.split("|").list.contains(CONTEXT_SOURCE))
+        .select(org_code="sector_code", context_code="legal_org_code")
+    )
+    years = context_survey_years(
+        read_reference("trust_context_datasets"),
+        read_reference("context_window"),
+        orgs["survey_year"].unique().to_list(),
+    )
+    return (
+        orgs.select("org_code", "survey_year")
+        .join(sectors, on="org_code", how="left")
+        .with_columns(context_code=pl.coalesce("context_code", "org_code"))
+        .join(trust_context.rename({"org_code": "context_code"}), on="context_code")
+        .join(years, on=["dataset", "survey_year"])
+        .join(measures, on="measure")
+        .select(
+            *KEYS,
+            raw_value=pl.col("value").cast(pl.Float64),
+            base=pl.lit(None, dtype=pl.Float64),
+            value_type=pl.lit("administrative"),
+            unfavourable=pl.lit(False),
+            period=pl.col("period"),
+        )
+    )
+
+
+_VALUE_SCHEMA = {
+    "org_code": pl.String,
+    "survey_year": pl.Int64,
+    "indicator_id": pl.String,
+    "raw_value": pl.Float64,
+    "base": pl.Float64,
+    "value_type": pl.String,
+    "unfavourable": pl.Boolean,
+    "period": pl.String,
+}
+
+
 def financial_years(performance_annual: pl.DataFrame, framework: Framework) -> pl.DataFrame:
     """performance_annual rows usable for the index, keyed by the survey year they join (financial year starting in
     April of survey_year + financial_year_offset), full enough (months_covered >= min_months_covered) and, for a
@@ -182,14 +249,17 @@ def build_indicators(
     people_promise_scores: pl.DataFrame,
     performance_annual: pl.DataFrame,
     survey_organisations: pl.DataFrame,
+    trust_context: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The long indicators table (columns INDICATOR_COLUMNS), one row per trust, survey year and indicator with data."""
     orgs = compared_organisations(survey_organisations)
+    context = _context_values(framework, trust_context, orgs) if trust_context is not None else None
     values = pl.concat(
         [
             _survey_values(framework, staff_survey_items, orgs),
             _people_promise_values(framework, people_promise_scores, orgs),
             _performance_values(framework, performance_annual, orgs),
+            *([context] if context is not None else []),
         ]
     )
     duplicated = values.filter(pl.struct(KEYS).is_duplicated())
@@ -197,7 +267,7 @@ def build_indicators(
         first = duplicated.row(0, named=True)
         raise InputDataError(
             f"two values for indicator {first['indicator_id']} of {first['org_code']} in {first['survey_year']}",
-            file="staff_survey_items / people_promise_scores / performance_annual",
+            file="staff_survey_items / people_promise_scores / performance_annual / trust_context",
             column="org_code, survey_year",
         )
     framed = values.join(

@@ -19,8 +19,10 @@ import polars as pl
 from pipeline.errors import InputDataError
 from pipeline.settings import FRAMEWORK_DIR, REFERENCE_DIR
 
-SOURCES = ("staff_survey_items", "people_promise_scores", "performance_annual")
-SURVEY_SOURCE, PEOPLE_PROMISE_SOURCE, PERFORMANCE_SOURCE = SOURCES
+SOURCES = ("staff_survey_items", "people_promise_scores", "performance_annual", "trust_context")
+SURVEY_SOURCE, PEOPLE_PROMISE_SOURCE, PERFORMANCE_SOURCE, CONTEXT_SOURCE = SOURCES
+# administrative sources count every patient, bed or pound: no sampling error
+ADMINISTRATIVE_SOURCES = (PERFORMANCE_SOURCE, CONTEXT_SOURCE)
 POLARITY_SIGN = {"higher_better": 1, "higher_worse": -1}
 NORMALISATIONS = ("zscore", "percentile", "minmax")
 AGGREGATIONS = ("arithmetic", "geometric")
@@ -354,7 +356,7 @@ def parse_indicators(
                     index,
                     "measure",
                 )
-            scale = ADMINISTRATIVE_SCALE if source == PERFORMANCE_SOURCE else PEOPLE_PROMISE_SCALE
+            scale = ADMINISTRATIVE_SCALE if source in ADMINISTRATIVE_SOURCES else PEOPLE_PROMISE_SCALE
         factor = _number(row["factor_id"], file, index, "factor_id") if not _blank(row["factor_id"]) else None
         if barrier_only:
             # a barrier's own evidence: it scores the barrier and no factor
@@ -383,7 +385,7 @@ def parse_indicators(
         weights.append(weight)
         scales.append(scale)
         # administrative measures count every patient or staff member: a census has no sampling error
-        ratios.append(0.0 if source == PERFORMANCE_SOURCE else ratio_of[scale])
+        ratios.append(0.0 if source in ADMINISTRATIVE_SOURCES else ratio_of[scale])
     return raw.select(INDICATOR_COLUMNS).with_columns(
         pl.col("question_id", "measure", "barrier").replace("", None),
         factor_id=pl.Series(factor_ids, dtype=pl.Int64),
@@ -405,8 +407,20 @@ def reference_tables(reference_dir: Path = REFERENCE_DIR) -> tuple[pl.DataFrame,
     )
     performance = _read(reference_dir, "performance_measures.csv", ("measure", "label", "unit", "dataset"))
     people_promise = _read(reference_dir, "people_promise_measures.csv", ("measure_id", "measure_name"))
+    context = pl.concat(
+        [
+            _read(reference_dir, "trust_context_measures.csv", ("measure", "dataset", "unit", "definition")),
+            _read(reference_dir, "trust_context_derived.csv", ("measure", "unit", "definition")).with_columns(
+                dataset=pl.lit("derived")
+            ),
+        ],
+        how="diagonal",
+    )
     measures = pl.concat(
         [
+            context.select(
+                source=pl.lit(CONTEXT_SOURCE), measure="measure", label="definition", unit="unit", dataset="dataset"
+            ),
             performance.select(
                 source=pl.lit(PERFORMANCE_SOURCE), measure="measure", label="label", unit="unit", dataset="dataset"
             ),
@@ -522,9 +536,17 @@ def parse_published_evidence(raw: pl.DataFrame, file: str) -> pl.DataFrame:
 
 
 def available_keys(
-    staff_survey_items: pl.DataFrame, people_promise_scores: pl.DataFrame, performance_annual: pl.DataFrame
+    staff_survey_items: pl.DataFrame,
+    people_promise_scores: pl.DataFrame,
+    performance_annual: pl.DataFrame,
+    trust_context: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Which question or measure has at least one value in which period: (source, key, period)."""
+    context = (
+        trust_context.select(source=pl.lit(CONTEXT_SOURCE), key=pl.col("measure"), period=pl.col("period"))
+        if trust_context is not None
+        else pl.DataFrame(schema={"source": pl.String, "key": pl.String, "period": pl.String})
+    )
     survey_value = pl.any_horizontal(pl.col(c).is_not_null() for c in SURVEY_VALUE_TYPES)
     return pl.concat(
         [
@@ -539,6 +561,7 @@ def available_keys(
             performance_annual.filter(pl.col("value").is_not_null()).select(
                 source=pl.lit(PERFORMANCE_SOURCE), key=pl.col("measure"), period=pl.col("financial_year")
             ),
+            context,
         ]
     ).unique()
 

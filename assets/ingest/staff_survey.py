@@ -9,7 +9,9 @@ from pipeline.sources import SourceFile
 
 DATASET = "staff_survey"
 # the benchmark release named for year Y (e.g. "2024" for 2020-2024) holds Y as first published
-PRODUCTS = ("organisational_workbook", "trust_extract", "benchmark_workbook")
+PRODUCTS = ("organisational_workbook", "trust_extract", "benchmark_workbook", "benchmark_via_extract")
+# the trust context extract's copy of the benchmark scores stands in only for a year no official file provides
+STAND_IN = "benchmark_via_extract"
 
 
 def survey_year_files(source: SourceResource, partition: str | None) -> list[SourceFile]:
@@ -18,6 +20,8 @@ def survey_year_files(source: SourceResource, partition: str | None) -> list[Sou
     year = str(partition)
     files, missing = [], []
     for product in PRODUCTS:
+        if product == STAND_IN and files:
+            continue
         if year not in source.available(DATASET, product):
             continue
         try:

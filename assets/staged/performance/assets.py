@@ -7,6 +7,8 @@ import polars as pl
 from assets.staged.ae.assets import ae_monthly
 from assets.staged.cancer.assets import cancer_monthly
 from assets.staged.ods.assets import ods_trusts
+from assets.staged.performance.annual_rules import add_reporting_sectors, apply_exclusions
+from assets.staged.performance.mergers import detect_denominator_jumps
 from assets.staged.performance.staging import STAGED_DDL
 from assets.staged.rtt.assets import rtt_monthly
 from assets.staged.sickness.assets import sickness_monthly
@@ -40,7 +42,11 @@ def _rebuild(warehouse: WarehouseResource, table: str, build_sql: str, upstream:
         fp = fingerprint(table, upstream_fingerprint(con, upstream))
         if up_to_date(con, table, None, fp, [table]):
             return reused(table_metadata(con, table))
-        frame = con.sql(build_sql.replace("{staged}", staged_union(con))).pl()
+        con.register("ods_code_table", read_reference("ods_code_table"))
+        try:
+            frame = con.sql(build_sql.replace("{staged}", staged_union(con))).pl()
+        finally:
+            con.unregister("ods_code_table")
         with transaction(con):
             replace_table(con, table, frame)
             mark_built(con, table, None, fp)
@@ -74,18 +80,60 @@ def performance_monthly(warehouse: WarehouseResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={**(result.metadata or {}), "coverage": dg.MetadataValue.json(coverage)})
 
 
-@dg.asset(deps=[performance_monthly], kinds={"duckdb"}, **_doc_kwargs("performance_annual"))
+@dg.asset(deps=[performance_monthly], kinds={"duckdb"}, **_doc_kwargs("performance_denominator_jumps"))
+def performance_denominator_jumps(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        fp = fingerprint("performance_denominator_jumps", upstream_fingerprint(con, ["performance_monthly"]))
+        if up_to_date(con, "performance_denominator_jumps", None, fp, ["performance_denominator_jumps"]):
+            return reused(table_metadata(con, "performance_denominator_jumps"))
+        monthly = con.sql("SELECT * FROM performance_monthly").pl()
+        frame = detect_denominator_jumps(monthly, read_reference("merger_detection"))
+        with transaction(con):
+            replace_table(con, "performance_denominator_jumps", frame)
+            mark_built(con, "performance_denominator_jumps", None, fp)
+        return dg.MaterializeResult(
+            metadata={
+                **table_metadata(con, "performance_denominator_jumps"),
+                "jumps": dg.MetadataValue.md(
+                    "\n".join(
+                        f"- {r['org_code']} {r['dataset']} {r['period_month']}: {r['change_share']:+.0%}, {r['action']}"
+                        for r in frame.iter_rows(named=True)
+                    )
+                    or "none"
+                ),
+            }
+        )
+
+
+@dg.asset(
+    deps=[performance_monthly, performance_denominator_jumps, performance_measures],
+    kinds={"duckdb", "polars"},
+    **_doc_kwargs("performance_annual"),
+)
 def performance_annual(warehouse: WarehouseResource) -> dg.MaterializeResult:
     sql = sql_file(__file__, "performance_annual.sql")
     with warehouse.get_connection() as con:
-        fp = fingerprint("performance_annual", upstream_fingerprint(con, ["performance_monthly"]))
+        upstream = ["performance_monthly", "performance_denominator_jumps"]
+        fp = fingerprint("performance_annual", upstream_fingerprint(con, upstream))
         if up_to_date(con, "performance_annual", None, fp, ["performance_annual"]):
             return reused(table_metadata(con, "performance_annual"))
-        frame = con.sql(sql).pl()
+        summed = con.sql(sql).pl()
+        jumps = con.sql("SELECT * FROM performance_denominator_jumps").pl()
+        measure_datasets = read_reference("performance_measures").select("measure", "dataset")
+        ruled = apply_exclusions(summed, read_reference("performance_annual_rules"), jumps, measure_datasets)
+        frame = add_reporting_sectors(ruled, read_reference("reporting_sectors"), measure_datasets).drop(
+            "months_with_denominator"
+        )
         with transaction(con):
             replace_table(con, "performance_annual", frame)
             mark_built(con, "performance_annual", None, fp)
-        return dg.MaterializeResult(metadata=table_metadata(con, "performance_annual"))
+        reasons = frame.filter(pl.col("excluded_reason").is_not_null()).group_by("measure").len().sort("measure")
+        return dg.MaterializeResult(
+            metadata={
+                **table_metadata(con, "performance_annual"),
+                "excluded_values": dg.MetadataValue.json(dict(reasons.iter_rows())),
+            }
+        )
 
 
 @dg.asset(deps=[*STAGED, performance_measures], kinds={"duckdb"}, **_doc_kwargs("performance_unmatched"))

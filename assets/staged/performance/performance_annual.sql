@@ -2,6 +2,7 @@
 -- ratio_of_sums: 100 × Σ numerator ÷ Σ denominator (percentages are never averaged);
 -- sum: Σ numerator (monthly flows such as 12-hour waits);
 -- mean_of_months: Σ numerator ÷ months covered (month-end stocks such as the waiting list).
+-- annual_rules.py then applies applicability, minimum denominators, merger exclusion and reporting sectors.
 WITH monthly AS (
     SELECT p.*, m.annual_method,
            CASE WHEN month(p.period_month) >= 4 THEN year(p.period_month) ELSE year(p.period_month) - 1 END
@@ -18,6 +19,7 @@ summed AS (
         sum(numerator) AS numerator,
         sum(denominator) AS denominator_sum,
         count(DISTINCT period_month) AS months_covered,
+        count(DISTINCT period_month) FILTER (WHERE denominator > 0) AS months_with_denominator,
         min(period_month) AS first_month,
         max(period_month) AS last_month
     FROM monthly
@@ -37,6 +39,7 @@ SELECT
     financial_year_start,
     annual_method,
     months_covered,
+    months_with_denominator,
     first_month,
     last_month
 FROM summed

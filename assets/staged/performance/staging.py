@@ -15,7 +15,7 @@ import polars as pl
 from assets.ingest.raw_files import record_files_used, recorded_files
 from assets.staged.ods.assets import ods_trusts
 from assets.staged.performance.measures import ParsedMonth
-from assets.staged.performance.organisations import UNMATCHED, match_organisations
+from assets.staged.performance.organisations import UNMATCHED, code_table_codes, match_organisations
 from pipeline import dictionary
 from pipeline.asset_metadata import reused, table_metadata, up_to_date
 from pipeline.incremental import fingerprint, mark_built, upstream_fingerprint
@@ -106,7 +106,9 @@ def staged_performance_asset(
             trust_codes = con.sql("SELECT org_code FROM ods_trusts").pl()["org_code"]
         # parse completely before writing anything: a bad file leaves every stored month as it was
         parsed = parse(files, month)
-        staged = match_organisations(parsed.measures, trust_codes, read_reference("org_successors"), month)
+        staged = match_organisations(
+            parsed.measures, trust_codes, read_reference("org_successors"), month, code_table_codes()
+        )
         staged = staged.with_columns(period_month=pl.lit(month))
         totals = parsed.file_totals.with_columns(dataset=pl.lit(dataset), period_month=pl.lit(month))
         with warehouse.get_connection() as con:

@@ -12,6 +12,7 @@ import polars as pl
 
 from assets.staged.staff_survey import scoring
 from assets.staged.staff_survey.benchmark import parse_benchmark_workbook
+from assets.staged.staff_survey.context_extract import scores_from_extract
 from assets.staged.staff_survey.extract import parse_trust_extract
 from assets.staged.staff_survey.groups import with_group_details
 from assets.staged.staff_survey.workbook import WorkbookTables, parse_organisational_workbook
@@ -102,10 +103,17 @@ def build_survey_year(files: list[SourceFile], survey_year: int) -> SurveyYear:
         by_product.get("trust_extract"),
         by_product.get("benchmark_workbook"),
     )
-    if not (workbook or extract or benchmark):
+    via_extract = by_product.get("benchmark_via_extract")
+    if not (workbook or extract or benchmark or via_extract):
         raise ValueError(f"no staff survey source file for {survey_year}: {[f.product for f in files]}")
     tables = {t: empty(t) for t in TABLES}
     metadata: dict[str, Any] = {"survey_year": survey_year}
+    if via_extract is not None and not (workbook or extract or benchmark):
+        # only official scores, from the benchmark workbook as the trust context extract carries them
+        scores = scores_from_extract(via_extract.path, via_extract.official_name, survey_year)
+        tables["people_promise_scores"] = _shape("people_promise_scores", scores)
+        metadata.update(question_coverage="none (official scores only, via the trust context extract)", questions=0)
+        return SurveyYear(tables=tables, metadata=metadata)
 
     if workbook is not None:
         parsed = parse_organisational_workbook(workbook.path, survey_year)

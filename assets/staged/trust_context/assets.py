@@ -1,0 +1,77 @@
+"""The long `trust_context` table: each sound column group of the extract as its own dataset with provenance."""
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from assets.ingest.raw_files import record_files_used, recorded_files
+from assets.ingest.trust_context import DATASET, raw_trust_context
+from assets.staged.trust_context.parse import COLUMNS, parse_trust_context
+from pipeline import dictionary
+from pipeline.asset_metadata import reused, table_metadata, up_to_date
+from pipeline.checks import gx_check
+from pipeline.errors import SourceUnavailableError
+from pipeline.incremental import fingerprint, mark_built
+from pipeline.reference import read_reference
+from pipeline.warehouse import WarehouseResource, replace_table, transaction
+
+DOC = dictionary.table("trust_context")
+
+
+def build_trust_context(path: str, source_file: str) -> pl.DataFrame:
+    """trust_context from one extract file and the catalogue in data/reference/ (pure; no Dagster)."""
+    return parse_trust_context(
+        Path(path),
+        read_reference("trust_context_measures"),
+        read_reference("trust_context_datasets"),
+        read_reference("trust_context_denied"),
+        read_reference("trust_context_derived"),
+        source_file,
+    )
+
+
+def empty_trust_context() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={c: pl.Int64 if c == "source_row" else pl.Float64 if c == "value" else pl.String for c in COLUMNS}
+    )
+
+
+@dg.asset(
+    group_name="staged",
+    deps=[raw_trust_context],
+    description=DOC.description,
+    metadata=DOC.dagster_metadata(),
+    kinds={"polars", "duckdb"},
+)
+def trust_context(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        try:
+            (extract,) = recorded_files(con, DATASET, None)
+        except SourceUnavailableError:
+            with transaction(con):
+                replace_table(con, "trust_context", empty_trust_context())
+                mark_built(con, "trust_context", None, fingerprint("trust_context", "no extract"))
+            return dg.MaterializeResult(
+                metadata={**table_metadata(con, "trust_context"), "origin": "none: no extract in the source"}
+            )
+        fp = fingerprint("trust_context", extract.sha256)
+        if up_to_date(con, "trust_context", None, fp, ["trust_context"]):
+            return reused(table_metadata(con, "trust_context"))
+    frame = build_trust_context(str(extract.path), extract.official_name)
+    coverage = frame.group_by("dataset").agg(trusts=pl.col("org_code").n_unique(), rows=pl.len()).sort("dataset")
+    with warehouse.get_connection() as con:
+        with transaction(con):
+            replace_table(con, "trust_context", frame)
+            record_files_used(con, DATASET, None, [extract])
+            mark_built(con, "trust_context", None, fp)
+        return dg.MaterializeResult(
+            metadata={
+                **table_metadata(con, "trust_context"),
+                "origin": extract.origin,
+                "coverage": dg.MetadataValue.json(coverage.to_dicts()),
+            }
+        )
+
+
+trust_context_expectations = gx_check(trust_context)

@@ -1,0 +1,60 @@
+"""The published file of a whole snapshot build: trust context, its refusals, and the joins of issue 15."""
+
+import duckdb
+import pytest
+
+from pipeline.reference import read_reference
+from tests.conftest import SessionBuild
+
+
+@pytest.fixture(scope="module")
+def con(snapshot_build: SessionBuild):
+    connection = duckdb.connect(str(snapshot_build.published), read_only=True)
+    yield connection
+    connection.close()
+
+
+def test_a_build_never_publishes_a_denied_column(con) -> None:
+    prefixes = read_reference("trust_context_denied")["column_prefix"].to_list()
+    read = {
+        c
+        for (text,) in con.sql("SELECT DISTINCT source_column FROM trust_context").fetchall()
+        for c in text.split(" ÷ ")
+    }
+    assert read and not [c for c in read if any(c.startswith(p) for p in prefixes)]
+    # no published table has a CQC, workforce, vacancy or OCR'd finance column either
+    columns = [c for (c,) in con.sql("SELECT column_name FROM information_schema.columns").fetchall()]
+    assert not [c for c in columns if c.startswith(("rating_", "workforce_", "vac_", "fin_"))]
+    # R0A's defective workforce FTE (55,879) is not a published value
+    assert con.sql("SELECT count(*) FROM trust_context WHERE value BETWEEN 55878 AND 55880").fetchone() == (0,)
+    origin = con.sql("SELECT origin, sha256 FROM build_info WHERE dataset = 'trust_context'").fetchall()
+    assert origin == [("snapshot", "75febb44614fd99b8409630e62f2eea8f2da1215606720d547cf43f0584eb7d7")]
+
+
+def test_published_joins(con) -> None:
+    # TAD matched through the code table (2024-25, 12 months); R1F1 carries R1F's rows; RAL's jump listed
+    tad = con.sql(
+        "SELECT months_covered, value IS NOT NULL FROM performance_annual WHERE org_code = 'TAD' "
+        "AND measure = 'sickness_absence_pct' AND financial_year = '2024-25'"
+    ).fetchall()
+    assert tad == [(12, True)]
+    r1f1 = con.sql(
+        "SELECT a.value = b.value, a.legal_org_code FROM performance_annual a JOIN performance_annual b "
+        "ON b.org_code = 'R1F' AND a.measure = b.measure AND a.financial_year = b.financial_year "
+        "WHERE a.org_code = 'R1F1' AND a.measure = 'sickness_absence_pct' AND a.financial_year = '2024-25'"
+    ).fetchall()
+    assert r1f1 == [(True, "R1F")]
+    ral = con.sql(
+        "SELECT period_month::VARCHAR, previous_size, size, straddled_financial_year "
+        "FROM performance_denominator_jumps "
+        "WHERE org_code = 'RAL' AND dataset = 'ae'"
+    ).fetchall()
+    assert ral == [("2025-01-01", 26975.0, 41017.0, "2024-25")]
+    assert con.sql(
+        "SELECT count(*) FROM people_promise_scores WHERE survey_year = 2025 AND value_source = 'benchmark_via_extract'"
+    ).fetchone() == (1937,)
+    # the NOF segment is beside the index, not in it
+    assert con.sql("SELECT count(*) FROM indicators WHERE indicator_id LIKE 'nof%'").fetchone() == (0,)
+    assert con.sql(
+        "SELECT nof_segment, league_rank FROM index_beside_oversight WHERE org_code = 'RTH' AND survey_year = 2024"
+    ).fetchall() == [(3, 44)]
