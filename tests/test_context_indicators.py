@@ -68,9 +68,9 @@ def test_the_nof_segment_stays_out_of_the_index() -> None:
     context = framework.indicators.filter(pl.col("source") == CONTEXT_SOURCE)
     assert context.height and not context.filter(pl.col("measure").str.starts_with("nof_")).height
     assert not context.filter(pl.col("measure").str.starts_with("league_")).height
-    # non-survey indicators' nominal share of an acute trust's index (equal factor weights, ae_four_hour replaced)
-    indicators = framework.indicators.filter(pl.col("indicator_id") != "ae_four_hour")
-    per_factor = indicators.group_by("factor_id").agg(
+    # non-survey indicators' nominal share of an acute trust's index (equal factor weights)
+    assert not framework.indicators.filter(pl.col("indicator_id") == "ae_four_hour").height  # Type 1 only
+    per_factor = framework.indicators.group_by("factor_id").agg(
         share=pl.col("weight").filter(pl.col("source") != SURVEY_SOURCE).sum() / pl.col("weight").sum()
     )
     assert per_factor["share"].sum() / 7 == pytest.approx((1.5 / 7.5 + 7 / 11.5 + 7 / 14) / 7)

@@ -141,16 +141,16 @@ def test_every_survey_indicator_is_a_2024_question_of_the_real_nss24_workbook(
         ("team_freedom", "weight", "heavy", "column 'weight': 'heavy' is not a number"),
         ("manager_cares", "indicator_id", "manager_encourages", "duplicate indicator_id 'manager_encourages'"),
         ("manager_cares", "source", "staff_survey", "column 'source': unknown source 'staff_survey'"),
-        ("ae_four_hour", "measure", "ae_6hr_pct", "column 'measure': unknown measure 'ae_6hr_pct'"),
-        ("ae_four_hour", "measure", "rtt_52w_plus", "measure rtt_52w_plus is a count"),
+        ("ae_four_hour_type1", "measure", "ae_6hr_pct", "column 'measure': unknown measure 'ae_6hr_pct'"),
+        ("ae_four_hour_type1", "measure", "rtt_52w_plus", "measure rtt_52w_plus is a count"),
         ("manager_cares", "question_id", "Q9H", "column 'question_id': question_id 'Q9H' is not a lower-case"),
         ("manager_cares", "question_id", "q99z", "question id q99z is not in the question catalogue"),
         ("manager_cares", "question_id", "q1", "question q1 is not scored"),
         (
-            "ae_four_hour",
+            "ae_four_hour_type1",
             "source",
             "people_promise_scores",
-            "unknown measure 'ae_4hr_pct_all' for source people_promise",
+            "unknown measure 'ae_4hr_pct_type1' for source people_promise",
         ),
     ],
 )
@@ -172,7 +172,7 @@ def test_an_indicator_that_no_year_of_data_provides_is_rejected(framework: Frame
         {
             "source": ["staff_survey_items"] * len(questions) + ["performance_annual"] * 4,
             # cancer data present, but not the 62-day measure an indicator reads
-            "key": [*questions, "ae_4hr_pct_all", "rtt_within_18w_pct", "sickness_absence_pct", "cancer_fds_pct"],
+            "key": [*questions, "ae_4hr_pct_type1", "rtt_within_18w_pct", "sickness_absence_pct", "cancer_fds_pct"],
             "period": "2024",
         }
     )
@@ -189,7 +189,7 @@ def test_a_source_without_any_data_in_the_build_is_reported_not_rejected(framewo
     available = pl.DataFrame({"source": "staff_survey_items", "key": questions, "period": "2024"})
     warnings = validate_framework(framework, available)
     not_survey = framework.indicators.filter(pl.col("source") != SURVEY_SOURCE).height
-    assert len(warnings) == not_survey and warnings[0] == "ae_four_hour: ae cannot show it missing in this build"
+    assert len(warnings) == not_survey and warnings[0] == "rtt_18_weeks: rtt cannot show it missing in this build"
 
 
 def test_an_extract_only_build_cannot_show_a_question_missing(framework: Framework, real_data: Path) -> None:
