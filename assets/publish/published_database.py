@@ -40,10 +40,8 @@ def _quote(text: str) -> str:
 
 FILE_COLUMNS = ["dataset", "product", "period", "official_name", "url", "sha256", "bytes", "fetched_at", "origin"]
 REVISION_SCHEMA = {
-    "replaced_earlier_file": pl.Boolean,
-    "previous_sha256": pl.String,
-    "previous_official_name": pl.String,
-    "replaced_at": pl.String,
+    c: dictionary.table("build_info").polars_schema()[c]
+    for c in ("replaced_earlier_file", "previous_sha256", "previous_official_name", "replaced_at")
 }
 FILE_KEY = ["dataset", "product", "period"]
 
@@ -52,7 +50,8 @@ def files_read(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every source file the staged tables were built from (`source_files_used`), one row per dataset, product,
     period."""
     if not table_exists(con, FILES_USED):
-        return pl.DataFrame(schema={c: pl.Int64 if c == "bytes" else pl.String for c in FILE_COLUMNS})
+        used = dictionary.table(FILES_USED).polars_schema()
+        return pl.DataFrame(schema={c: used[c] for c in FILE_COLUMNS})
     return con.sql(f"SELECT DISTINCT {', '.join(FILE_COLUMNS)} FROM {FILES_USED} ORDER BY ALL").pl()
 
 
