@@ -1,4 +1,5 @@
-"""Great Expectations suites kept as JSON in expectations/, validated in an ephemeral context.
+"""Great Expectations suites in expectations/ (generated from data/dictionary by `pipeline.expectations`),
+validated in an ephemeral context.
 
 GX is imported lazily (about 2 s): only check functions call into this module.
 """
