@@ -15,6 +15,7 @@ REAL_DATA = Path(os.environ.get("NHS_READINESS_REAL_DATA", PROJECT_ROOT.parent /
 NSS24_WORKBOOK = "NSS24 detailed spreadsheets organisational results.xlsx"
 # the full real data's name for a file the snapshot ships under another path (byte-identical)
 SNAPSHOT_ALIASES = {"ods/etr.csv": "ods/2025/etr.csv"}
+REAL_DATA_VIEWS: list[Path] = []  # the session's real_data folder, for the report hook below
 
 
 def real_files_view(target: Path, snapshot: Path, external: Path) -> Path:
@@ -38,7 +39,9 @@ def real_files_view(target: Path, snapshot: Path, external: Path) -> Path:
 def real_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real public files, read from data/snapshot/ wherever shipped; others from NHS_READINESS_REAL_DATA
     (default ../shared/data/real) when it exists. A test needing a file neither has fails in CI, skips elsewhere."""
-    return real_files_view(tmp_path_factory.mktemp("real_data"), SNAPSHOT_DIR, REAL_DATA)
+    view = real_files_view(tmp_path_factory.mktemp("real_data"), SNAPSHOT_DIR, REAL_DATA)
+    REAL_DATA_VIEWS.append(view)
+    return view
 
 
 @pytest.hookimpl(wrapper=True)
@@ -46,9 +49,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """A test that failed on a real public file the snapshot does not ship says so, and outside CI skips."""
     report = yield
     error = call.excinfo.value if call.excinfo else None
-    view = item.funcargs.get("real_data") if hasattr(item, "funcargs") else None
-    if isinstance(error, FileNotFoundError) and isinstance(view, Path) and str(view) in str(error.filename or ""):
-        needed = Path(str(error.filename)).relative_to(view)
+    missing = Path(str(getattr(error, "filename", None) or ""))
+    view = next((v for v in REAL_DATA_VIEWS if missing.is_relative_to(v)), None)
+    if isinstance(error, FileNotFoundError) and view is not None:
+        needed = missing.relative_to(view)
         reason = f"needs the real public file {needed}, which data/snapshot/ does not ship; set NHS_READINESS_REAL_DATA"
         if in_ci():
             report.longrepr = f"{reason} (CI is set, so this fails instead of skipping)"
