@@ -97,3 +97,31 @@ def test_the_gate_rejects_a_table_whose_column_type_differs(tmp_path: Path, monk
     assert "table ods_trusts column close_date is DATE, but data/dictionary/ods_trusts.yaml declares VARCHAR" in message
     assert "last good file was kept" in message
     assert target.read_bytes() == good
+
+
+def test_an_old_style_entry_is_upgraded_from_a_built_table_and_its_hand_written_suite(tmp_path: Path) -> None:
+    """What the merge of a branch that added `column: description` entries and a hand-written suite needs."""
+    from pipeline.dictionary_upgrade import upgrade_file
+
+    current = dictionary.table("ods_trusts")
+    folder = tmp_path / "dictionary"
+    folder.mkdir()
+    header = (DICTIONARY_DIR / "ods_trusts.yaml").read_text(encoding="utf-8").split("\ncolumns:")[0]
+    old_columns = "".join(f"  {c}: {text}\n" for c, text in current.columns.items())
+    (folder / "ods_trusts.yaml").write_text(f"{header}\ncolumns:\n{old_columns}", encoding="utf-8")
+    suites = tmp_path / "expectations"
+    suites.mkdir()
+    hand_written = expectations.suite_for(current)
+    hand_written["meta"].pop("generated_from")
+    (suites / "ods_trusts.json").write_text(expectations.render(hand_written), encoding="utf-8")
+    built = tmp_path / "built.duckdb"
+    with duckdb.connect(str(built)) as con:
+        con.execute(current.ddl())
+
+    assert upgrade_file(folder / "ods_trusts.yaml", [built], suites, REFERENCE_DIR)
+    upgraded = dictionary.load_directory(folder)["ods_trusts"]
+    assert upgraded.types == current.types
+    assert upgraded.column_tests == current.column_tests
+    assert upgraded.row_tests == current.row_tests
+    assert upgraded.column_tests["region_code"]["accepted_values"]["reference"] == "nhs_regions.csv"
+    assert not upgrade_file(folder / "ods_trusts.yaml", [built], suites, REFERENCE_DIR), "already typed"
