@@ -77,7 +77,10 @@ def gx_check(
         asset=asset_key,
         name=check_name,
         blocking=blocking,
-        description=f"Great Expectations suite expectations/{suite_name}.json on table {table_name}.",
+        description=(
+            f"Great Expectations suite expectations/{suite_name}.json (generated from "
+            f"data/dictionary/{suite_name}.yaml) on table {table_name}."
+        ),
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         where, params = _partition_filter(context, partition_column, partition_sql_type)

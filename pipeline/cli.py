@@ -92,9 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    query.add_argument("sql", help="SQL to run (the file is opened read-only)")
+    query.add_argument(
+        "sql",
+        help="SQL to run; the file is opened read-only and statements that write or reach other files "
+        "(COPY, EXPORT, ATTACH, INSTALL/LOAD, read_csv on a path) are refused with exit code 2",
+    )
     query.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
     query.add_argument("--database", type=Path, help="another published file to query")
+    query.add_argument(
+        "--allow-local-files",
+        action="store_true",
+        help="let the SQL read your own local files (read_csv, read_parquet, ...); writing is never allowed",
+    )
     add_spc_parser(commands)
     return parser
 
@@ -182,21 +191,26 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def command_query(args: argparse.Namespace) -> int:
-    import duckdb
     import polars as pl
+
+    from pipeline.query import QueryFailed, QueryRefused, run_query
 
     path = args.database or Path(settings.default_published_dir()) / settings.PUBLISHED_DB_NAME
     if not path.exists():
         print(f"no published file at {path}: run `nhs-readiness run` first", file=sys.stderr)
         return 2
-    con = duckdb.connect(str(path), read_only=True)
     try:
-        frame = con.sql(args.sql).pl()
-    except duckdb.Error as error:
-        print(f"query failed: {error}", file=sys.stderr)
+        result = run_query(path, args.sql, allow_local_files=args.allow_local_files)
+    except QueryRefused as error:
+        print(f"nhs-readiness query: refused: {error}", file=sys.stderr)
+        return 2
+    except QueryFailed as error:
+        print(f"nhs-readiness query: failed: {error}", file=sys.stderr)
         return 1
-    finally:
-        con.close()
+    if result.frame is None:
+        print("done (the statement returns no rows)")
+        return 0
+    frame = result.frame
     if args.format == "csv":
         sys.stdout.write(frame.write_csv())
     elif args.format == "json":

@@ -1,4 +1,5 @@
-"""Great Expectations suites kept as JSON in expectations/, validated in an ephemeral context.
+"""Great Expectations suites in expectations/ (generated from data/dictionary by `pipeline.expectations`),
+validated in an ephemeral context.
 
 GX is imported lazily (about 2 s): only check functions call into this module.
 """
@@ -74,15 +75,22 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def validate_frame(frame: pd.DataFrame, suite_name: str, key_columns: list[str]) -> SuiteResult:
+@cache
+def _context():
+    """One ephemeral GX context per process: each new one costs about 0.06 s and a temporary docs folder."""
     gx = _gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    suite = load_suite(suite_name)
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return ctx
+
+
+def validate_frame(frame: pd.DataFrame, suite_name: str, key_columns: list[str]) -> SuiteResult:
+    suite = load_suite(suite_name)
     batch = (
-        ctx.data_sources.add_pandas("frames")
+        _context()
+        .data_sources.add_or_update_pandas("frames")  # a fresh data source each time: no frame outlives its check
         .add_dataframe_asset(suite_name)
         .add_batch_definition_whole_dataframe("all")
         .get_batch(batch_parameters={"dataframe": frame})

@@ -40,7 +40,7 @@ def test_query_is_read_only_and_formats(tmp_path: Path, capsys: pytest.CaptureFi
     assert json.loads(capsys.readouterr().out) == [{"org_code": "RBN", "survey_year": 2024}]
     assert main(["query", "SELECT * FROM t", "--format", "csv", "--database", str(db)]) == 0
     assert capsys.readouterr().out == "org_code,survey_year\nRBN,2024\n"
-    assert main(["query", "DELETE FROM t", "--database", str(db)]) == 1
+    assert main(["query", "DELETE FROM t", "--database", str(db)]) == 2
     assert "read-only" in capsys.readouterr().err
 
 

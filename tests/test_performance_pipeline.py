@@ -200,7 +200,8 @@ def test_expectation_suites_pass_on_real_rows_and_name_a_bad_one(build) -> None:
 
     con = duckdb.connect(str(build["warehouse"]), read_only=True)
     try:
-        staged = con.sql("SELECT * FROM ae_monthly WHERE period_month = DATE '2024-07-01' ORDER BY ALL").df()
+        # June: the month no other test reloads (July's RTH row arrives only with the revised file)
+        staged = con.sql("SELECT * FROM ae_monthly WHERE period_month = DATE '2024-06-01' ORDER BY ALL").df()
         monthly = con.sql("SELECT * FROM performance_monthly ORDER BY ALL").df()
     finally:
         con.close()

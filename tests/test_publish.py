@@ -13,11 +13,12 @@ from pipeline.errors import PublicationBlockedError
 
 
 def _warehouse_with_published_tables(path: Path) -> duckdb.DuckDBPyConnection:
-    """Every published source table, one documented row each (synthetic rows: the gate only needs shapes)."""
+    """Every published source table from its generated DDL, one all-null row each (SYNTHETIC rows: the gate only
+    needs shapes and types)."""
     con = duckdb.connect(str(path))
     for name in source_tables():
-        doc = dictionary.table(name)
-        con.execute(f'CREATE TABLE "{name}" AS SELECT ' + ", ".join(f"'x' AS \"{c}\"" for c in doc.columns))
+        con.execute(dictionary.table(name).ddl())
+        con.execute(f'INSERT INTO "{name}" DEFAULT VALUES')
     con.execute(
         "CREATE TABLE source_files_used AS SELECT 'ods' AS dataset, '' AS partition_key, 'etr' AS product, "
         "'2026' AS period, 'etr.csv' AS official_name, 'https://example.invalid' AS url, 'abc' AS sha256, "

@@ -23,6 +23,7 @@ from assets.publish.report.site_check import report_problems
 from pipeline.settings import PROJECT_ROOT
 from tests.conftest import SnapshotBuild
 from tests.helpers import report_frames as rf
+from tests.helpers.absent import absent
 
 SCREENSHOTS = PROJECT_ROOT / "tests" / "output"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -270,7 +271,7 @@ def chromium() -> Iterator[object]:
     makes any network request fail, and every request is recorded anyway."""
     playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
     if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is absent: `apt-get install -y chromium` (.ci/run does it when it can)")
+        absent("Chromium is absent: `apt-get install -y chromium` (.ci/run installs it or fails)")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as driver, tempfile.TemporaryDirectory() as profile:
         browser = driver.chromium.launch_persistent_context(

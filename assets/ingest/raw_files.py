@@ -18,15 +18,8 @@ from pipeline.resources import SourceResource
 from pipeline.sources import SOURCE_FILE_SCHEMA, SourceFile, source_files_frame
 from pipeline.warehouse import WarehouseResource, replace_rows, transaction
 
-RAW_DDL = """CREATE TABLE IF NOT EXISTS "{table}"(
-    partition_key VARCHAR, dataset VARCHAR, product VARCHAR, period VARCHAR, path VARCHAR,
-    official_name VARCHAR, url VARCHAR, sha256 VARCHAR, bytes BIGINT, fetched_at VARCHAR, origin VARCHAR)"""
-
 Resolver = Callable[[SourceResource, str | None], list[SourceFile]]
 FILES_USED = "source_files_used"
-FILES_USED_DDL = f"""CREATE TABLE IF NOT EXISTS {FILES_USED}(
-    dataset VARCHAR, partition_key VARCHAR, product VARCHAR, period VARCHAR, official_name VARCHAR, url VARCHAR,
-    sha256 VARCHAR, bytes BIGINT, fetched_at VARCHAR, origin VARCHAR)"""
 
 
 def raw_files_asset(
@@ -63,7 +56,9 @@ def raw_files_asset(
             raise retry from error
         frame = source_files_frame(files).with_columns(partition_key=pl.lit(key or ""))
         with warehouse.get_connection() as con, transaction(con):
-            replace_rows(con, table, frame, "partition_key = ?", [key or ""], ddl=RAW_DDL.format(table=table))
+            replace_rows(
+                con, table, frame, "partition_key = ?", [key or ""], ddl=dictionary.table("raw_files").ddl(f'"{table}"')
+            )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(files),
@@ -100,7 +95,12 @@ def record_files_used(
     build_info lists what the published numbers were built from, so it reads this table."""
     frame = source_files_frame(files).drop("path").with_columns(partition_key=pl.lit(partition_key or ""))
     replace_rows(
-        con, FILES_USED, frame, "dataset = ? AND partition_key = ?", [dataset, partition_key or ""], ddl=FILES_USED_DDL
+        con,
+        FILES_USED,
+        frame,
+        "dataset = ? AND partition_key = ?",
+        [dataset, partition_key or ""],
+        ddl=dictionary.table(FILES_USED).ddl(),
     )
 
 

@@ -40,10 +40,8 @@ def _quote(text: str) -> str:
 
 FILE_COLUMNS = ["dataset", "product", "period", "official_name", "url", "sha256", "bytes", "fetched_at", "origin"]
 REVISION_SCHEMA = {
-    "replaced_earlier_file": pl.Boolean,
-    "previous_sha256": pl.String,
-    "previous_official_name": pl.String,
-    "replaced_at": pl.String,
+    c: dictionary.table("build_info").polars_schema()[c]
+    for c in ("replaced_earlier_file", "previous_sha256", "previous_official_name", "replaced_at")
 }
 FILE_KEY = ["dataset", "product", "period"]
 
@@ -52,7 +50,8 @@ def files_read(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every source file the staged tables were built from (`source_files_used`), one row per dataset, product,
     period."""
     if not table_exists(con, FILES_USED):
-        return pl.DataFrame(schema={c: pl.Int64 if c == "bytes" else pl.String for c in FILE_COLUMNS})
+        used = dictionary.table(FILES_USED).polars_schema()
+        return pl.DataFrame(schema={c: used[c] for c in FILE_COLUMNS})
     return con.sql(f"SELECT DISTINCT {', '.join(FILE_COLUMNS)} FROM {FILES_USED} ORDER BY ALL").pl()
 
 
@@ -157,35 +156,23 @@ def build_database(
 
 
 def _write_dictionary(con: duckdb.DuckDBPyConnection, counts: dict[str, int]) -> None:
-    con.execute(
-        "CREATE TABLE pub.data_dictionary(table_name VARCHAR, column_name VARCHAR, data_type VARCHAR, "
-        "description VARCHAR)"
-    )
-    con.execute(
-        "CREATE TABLE pub.data_tables(table_name VARCHAR, description VARCHAR, grain VARCHAR, "
-        "primary_key VARCHAR, row_count BIGINT)"
-    )
+    """data_dictionary, data_tables and every COMMENT ON, all from data/dictionary (types as declared there; the
+    publication gate then checks that every built column has its declared type)."""
+    for name in ("data_dictionary", "data_tables"):
+        con.execute(dictionary.table(name).ddl(f'pub."{name}"', if_not_exists=False))
     counts["data_dictionary"] = sum(len(d.columns) for d in dictionary.published_tables())
     counts["data_tables"] = len(dictionary.published_tables())
     for doc in dictionary.published_tables():
-        types = dict(
-            con.sql(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_catalog = 'pub' AND table_name = ?",
-                params=[doc.name],
-            ).fetchall()
-        )
         con.executemany(
             "INSERT INTO pub.data_dictionary VALUES (?, ?, ?, ?)",
-            [(doc.name, col, types.get(col), text) for col, text in doc.columns.items()],
+            [(doc.name, col, doc.types[col], text) for col, text in doc.columns.items()],
         )
         con.execute(
             "INSERT INTO pub.data_tables VALUES (?, ?, ?, ?, ?)",
             [doc.name, doc.description, doc.grain, ", ".join(doc.primary_key), counts.get(doc.name)],
         )
-        con.execute(f'COMMENT ON TABLE pub."{doc.name}" IS {_quote(doc.description)}')
-        for col, text in doc.columns.items():
-            con.execute(f'COMMENT ON COLUMN pub."{doc.name}"."{col}" IS {_quote(text)}')
+        for statement in doc.comment_statements(f'pub."{doc.name}"'):
+            con.execute(statement)
 
 
 def parquet_directory(target: Path) -> Path:

@@ -60,11 +60,13 @@ def survey_catalogue_json(*public_urls: str) -> Reply:
 
 @pytest.fixture(scope="session")
 def nss24_detailed_zip(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """A detailed-spreadsheets zip built from the two real NSS24 workbooks (the official zip is not available)."""
+    """A detailed-spreadsheets zip laid out like the official one (not available offline): the real organisational
+    workbook, and a member named as the national workbook, which the fetcher must leave alone. The snapshot does not
+    ship the national workbook, so the organisational workbook's bytes stand in for it (its content is never read)."""
     folder = real_data / "nhs-staff-survey-nss24-workbooks"
     path = tmp_path_factory.mktemp("nss24") / "NSS24-Detailed-spreadsheets.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.write(folder / NSS24_NATIONAL, NSS24_NATIONAL)
+        archive.write(folder / NSS24_ORGANISATIONAL, NSS24_NATIONAL)
         archive.write(folder / NSS24_ORGANISATIONAL, NSS24_ORGANISATIONAL)
         archive.writestr("__MACOSX/._" + NSS24_ORGANISATIONAL, b"\x00\x05\x16\x07")
     return path.read_bytes()

@@ -145,7 +145,8 @@ def test_unsafe_survey_zips_never_enter_the_cache(
 def test_zip_without_the_organisational_workbook_is_a_clear_error(
     publisher: PublisherServer, web_source: MakeSource, real_data: Path, tmp_path: Path
 ) -> None:
-    national = (real_data / "nhs-staff-survey-nss24-workbooks" / NATIONAL).read_bytes()
+    # any real workbook's bytes under the national workbook's name: the zip lacks the organisational member
+    national = (real_data / "nhs-staff-survey-nss24-workbooks" / ORGANISATIONAL).read_bytes()
     publisher.publish(CATALOGUE_JSON, catalogue_json(NSS24_PATH))
     publisher.publish(NSS24_ZIP, zip_reply(_zip_with(tmp_path, NATIONAL, national)))
     with pytest.raises(InputDataError, match=r"file 'NSS24-Detailed-spreadsheets\.zip': expected exactly one member"):

@@ -9,7 +9,7 @@ from assets.staged.cancer.assets import cancer_monthly
 from assets.staged.ods.assets import ods_trusts
 from assets.staged.performance.annual_rules import add_reporting_sectors, apply_exclusions
 from assets.staged.performance.mergers import detect_denominator_jumps
-from assets.staged.performance.staging import STAGED_DDL
+from assets.staged.performance.staging import staged_ddl
 from assets.staged.rtt.assets import rtt_monthly
 from assets.staged.sickness.assets import sickness_monthly
 from pipeline import dictionary
@@ -33,7 +33,7 @@ def staged_union(con: duckdb.DuckDBPyConnection) -> str:
     """Every staged performance table; a dataset with no month built yet (all its files unavailable so far)
     contributes an empty table of the same shape, and shows as absent in the coverage metadata."""
     for table in STAGED_TABLES:
-        con.execute(STAGED_DDL.format(table=table))
+        con.execute(staged_ddl(table))
     return " UNION ALL BY NAME ".join(f'SELECT * FROM "{t}"' for t in STAGED_TABLES)
 
 

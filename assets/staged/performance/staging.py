@@ -24,13 +24,13 @@ from pipeline.sources import SourceFile
 from pipeline.warehouse import WarehouseResource, replace_rows, transaction
 
 FILE_TOTALS = "performance_file_totals"
-STAGED_DDL = """CREATE TABLE IF NOT EXISTS "{table}"(
-    period_month DATE, reported_org_code VARCHAR, reported_org_name VARCHAR, org_code VARCHAR, match_status VARCHAR,
-    measure VARCHAR, numerator DOUBLE, denominator DOUBLE, value DOUBLE,
-    source_file VARCHAR, source_sheet VARCHAR, source_row BIGINT)"""
-TOTALS_DDL = f"""CREATE TABLE IF NOT EXISTS {FILE_TOTALS}(
-    dataset VARCHAR, period_month DATE, measure VARCHAR, numerator DOUBLE, denominator DOUBLE, value DOUBLE,
-    source_file VARCHAR, source_sheet VARCHAR, source_row BIGINT)"""
+
+
+def staged_ddl(table: str) -> str:
+    """CREATE TABLE of a staged monthly table (ae_monthly, rtt_monthly, ...), from the data dictionary."""
+    return dictionary.table(table).ddl()
+
+
 # counts summed over providers must equal the file's own total exactly; halves and floats make 1e-6 ample
 TOLERANCE = 1e-6
 
@@ -113,9 +113,14 @@ def staged_performance_asset(
         totals = parsed.file_totals.with_columns(dataset=pl.lit(dataset), period_month=pl.lit(month))
         with warehouse.get_connection() as con:
             with transaction(con):
-                replace_rows(con, table, staged, "period_month = ?", [month], ddl=STAGED_DDL.format(table=table))
+                replace_rows(con, table, staged, "period_month = ?", [month], ddl=staged_ddl(table))
                 replace_rows(
-                    con, FILE_TOTALS, totals, "dataset = ? AND period_month = ?", [dataset, month], ddl=TOTALS_DDL
+                    con,
+                    FILE_TOTALS,
+                    totals,
+                    "dataset = ? AND period_month = ?",
+                    [dataset, month],
+                    ddl=dictionary.table(FILE_TOTALS).ddl(),
                 )
                 record_files_used(con, dataset, key, files)
                 mark_built(con, table, key, fp)

@@ -8,7 +8,7 @@ import polars as pl
 from assets.ingest.raw_files import record_files_used, recorded_files
 from assets.ingest.staff_survey import DATASET, raw_staff_survey
 from assets.staged.staff_survey import scoring
-from assets.staged.staff_survey.build import SCHEMAS, TABLES, build_survey_year, extract_items
+from assets.staged.staff_survey.build import TABLES, build_survey_year, extract_items
 from pipeline import dictionary
 from pipeline.asset_metadata import table_metadata, up_to_date
 from pipeline.checks import gx_check
@@ -22,9 +22,7 @@ MAX_SOURCE_DIFF = 1e-6  # percentage points: extract and workbook carry the same
 
 
 def _ddl(table: str) -> str:
-    types = {pl.String: "VARCHAR", pl.Int32: "INTEGER", pl.Int64: "BIGINT", pl.Float64: "DOUBLE", pl.Boolean: "BOOLEAN"}
-    columns = ", ".join(f'"{c}" {types[type(t)]}' for c, t in SCHEMAS[table].items())
-    return f'CREATE TABLE IF NOT EXISTS "{table}"({columns})'
+    return dictionary.table(table).ddl()
 
 
 @dg.multi_asset(

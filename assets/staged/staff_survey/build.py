@@ -16,65 +16,15 @@ from assets.staged.staff_survey.context_extract import scores_from_extract
 from assets.staged.staff_survey.extract import parse_trust_extract
 from assets.staged.staff_survey.groups import with_group_details
 from assets.staged.staff_survey.workbook import WorkbookTables, parse_organisational_workbook
+from pipeline import dictionary
 from pipeline.errors import InputDataError
 from pipeline.reference import read_reference
 from pipeline.sources import SourceFile
 
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "staff_survey_items": {
-        "org_code": pl.String(),
-        "survey_year": pl.Int32(),
-        "question_id": pl.String(),
-        "pct_favourable": pl.Float64(),
-        "pct_unfavourable": pl.Float64(),
-        "score_0_10": pl.Float64(),
-        "base": pl.Int64(),
-        "source_question_id": pl.String(),
-        "comparable_with_2024": pl.Boolean(),
-        "value_source": pl.String(),
-        "release_year": pl.Int32(),
-        "source_file": pl.String(),
-    },
-    "staff_survey_responses": {
-        "org_code": pl.String(),
-        "survey_year": pl.Int32(),
-        "question_id": pl.String(),
-        "option_order": pl.Int32(),
-        "option_label": pl.String(),
-        "pct": pl.Float64(),
-        "base": pl.Int64(),
-        "option_pct_total": pl.Float64(),
-        "source_question_id": pl.String(),
-        "source_file": pl.String(),
-        "source_sheet": pl.String(),
-        "source_column": pl.String(),
-    },
-    "people_promise_scores": {
-        "org_code": pl.String(),
-        "survey_year": pl.Int32(),
-        "measure_id": pl.String(),
-        "measure_name": pl.String(),
-        "score": pl.Float64(),
-        "base": pl.Int64(),
-        "measure_kind": pl.String(),
-        "parent_measure_id": pl.String(),
-        "value_source": pl.String(),
-        "release_year": pl.Int32(),
-        "source_file": pl.String(),
-    },
-    "survey_organisations": {
-        "org_code": pl.String(),
-        "survey_year": pl.Int32(),
-        "org_name": pl.String(),
-        "benchmarking_group": pl.String(),
-        "region": pl.String(),
-        "ics": pl.String(),
-        "weighting": pl.String(),
-        "org_type": pl.String(),
-        "is_trust": pl.Boolean(),
-        "value_source": pl.String(),
-        "source_file": pl.String(),
-    },
+# the Polars schema of each staged survey table, from data/dictionary/<table>.yaml
+SCHEMAS: dict[str, pl.Schema] = {
+    table: dictionary.table(table).polars_schema()
+    for table in ("staff_survey_items", "staff_survey_responses", "people_promise_scores", "survey_organisations")
 }
 TABLES = tuple(SCHEMAS)
 

@@ -1,0 +1,67 @@
+"""The tests' real public files come from data/snapshot/ on a fresh clone; an unshipped one fails in CI."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pipeline.settings import PROJECT_ROOT, SNAPSHOT_DIR
+from tests.conftest import real_files_view
+
+
+def test_the_view_reads_every_shipped_file_from_the_snapshot(tmp_path: Path) -> None:
+    external = tmp_path / "shared_absent"  # a fresh clone: no ../shared
+    view = real_files_view(tmp_path / "view", SNAPSHOT_DIR, external)
+    etr = view / "ods" / "2026" / "etr.csv"
+    assert etr.resolve() == (SNAPSHOT_DIR / "ods" / "2026" / "etr.csv").resolve()
+    assert (view / "ods" / "etr.csv").read_bytes() == (SNAPSHOT_DIR / "ods" / "2025" / "etr.csv").read_bytes()
+    shipped = {str(f.relative_to(SNAPSHOT_DIR)) for f in SNAPSHOT_DIR.rglob("*") if f.is_file()}
+    assert shipped <= {str(f.relative_to(view)) for f in view.rglob("*")}
+
+
+def test_the_snapshot_wins_over_the_full_data_and_unshipped_files_come_from_it(tmp_path: Path) -> None:
+    external = tmp_path / "real"
+    (external / "ods" / "2026").mkdir(parents=True)
+    (external / "ods" / "2026" / "etr.csv").write_text("not the shipped bytes")
+    (external / "extra").mkdir()
+    (external / "extra" / "only_here.csv").write_text("a\n1\n")
+    view = real_files_view(tmp_path / "view", SNAPSHOT_DIR, external)
+    assert (view / "ods" / "2026" / "etr.csv").read_bytes() == (SNAPSHOT_DIR / "ods" / "2026" / "etr.csv").read_bytes()
+    assert (view / "extra" / "only_here.csv").read_text() == "a\n1\n"
+
+
+def _pytest(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "CI"} | env
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_real_data_tests_pass_without_the_shared_folder_in_ci(tmp_path: Path) -> None:
+    """Files whose tests read real files through the fixture, run with no ../shared and CI set: none skips."""
+    result = _pytest(
+        ["tests/test_ods.py", "tests/fetch/test_zipsafe.py", "-rs"],
+        NHS_READINESS_REAL_DATA=str(tmp_path / "no_shared"),
+        CI="1",
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "passed" in result.stdout and "skipped" not in result.stdout, result.stdout[-3000:]
+
+
+def test_a_test_needing_an_unshipped_file_fails_in_ci_and_skips_elsewhere(tmp_path: Path) -> None:
+    needing = tmp_path / "test_needs_unshipped.py"
+    needing.write_text(
+        "def test_needs(real_data):\n    (real_data / 'nhs-staff-survey' / '2017.NHS-detailed.csv').read_bytes()\n"
+    )
+    args = ["-p", "tests.conftest", "--rootdir", str(tmp_path), str(needing), "-rs"]
+    no_shared = str(tmp_path / "no_shared")
+    in_ci = _pytest(args, NHS_READINESS_REAL_DATA=no_shared, CI="true")
+    assert in_ci.returncode == 1 and "1 failed" in in_ci.stdout, in_ci.stdout[-3000:]
+    assert "2017.NHS-detailed.csv, which data/snapshot/ does not ship" in in_ci.stdout
+    local = _pytest(args, NHS_READINESS_REAL_DATA=no_shared)
+    assert local.returncode == 0 and "1 skipped" in local.stdout, local.stdout[-3000:]
