@@ -6,8 +6,8 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from pipeline import dictionary, incremental
-from pipeline.warehouse import column_types, row_count, table_exists
+from pipeline import dictionary
+from pipeline.warehouse import column_types, row_count
 
 
 def table_metadata(
@@ -23,11 +23,12 @@ def table_metadata(
 
 
 def up_to_date(
-    con: duckdb.DuckDBPyConnection, asset: str, partition: str | None, fp: str, tables: Sequence[str]
+    _con: duckdb.DuckDBPyConnection, _asset: str, _partition: str | None, _fp: str, _tables: Sequence[str]
 ) -> bool:
-    return all(table_exists(con, t) for t in tables) and incremental.is_current(con, asset, partition, fp)
+    """Retired (Dagster selects what runs; a selected asset rebuilds): always false. See pipeline/incremental.py."""
+    return False
 
 
 def reused(metadata: dict[str, Any]) -> dg.MaterializeResult:
-    """Result for an asset whose inputs are unchanged since its last build."""
-    return dg.MaterializeResult(metadata={**metadata, "reused_unchanged_inputs": True})
+    """Retired with up_to_date: never reached."""
+    return dg.MaterializeResult(metadata=metadata)

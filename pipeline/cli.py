@@ -3,7 +3,6 @@
 import argparse
 import sys
 import textwrap
-from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -64,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Materialise every asset in this process (one progress line per asset), then publish "
             "data/published/nhs_change_readiness.duckdb atomically. On failure nothing published changes "
-            "and the exit status is non-zero. Unchanged inputs are reused, so a rerun is quick."
+            "and the exit status is non-zero. Dagster decides what is stale: an asset whose code, files and inputs are "
+            "unchanged is not rebuilt, so a rerun is quick. One build at a time: a second one stops at once."
         ),
         epilog="example:\n  nhs-readiness run --source snapshot --years 2021-2024",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -77,7 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
         "web: download from the official publishers into data/raw/",
     )
     run.add_argument("--years", type=parse_years, help="survey years to build, e.g. 2024 or 2021-2024 (default: all)")
-    run.add_argument("--force", action="store_true", help="rebuild everything even when inputs are unchanged")
+    run.add_argument("--force", action="store_true", help="rebuild everything even when nothing is stale")
+
+    ui = commands.add_parser(
+        "ui",
+        help="start the Dagster UI (dagster dev) on the instance `run` records its builds in",
+        description=(
+            "Start `dagster dev` on the project's Dagster instance (data/work/dagster_home beside the warehouse, "
+            "or DAGSTER_HOME when set), so the UI shows exactly what the last `nhs-readiness run` built."
+        ),
+    )
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=3000, help="port (default: 3000)")
 
     query = commands.add_parser(
         "query",
@@ -141,23 +152,35 @@ def add_spc_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    from pipeline.build_lock import BuildRunningError, build_lock
+    from pipeline.settings import default_warehouse_path, local_path
+
+    try:
+        with build_lock(local_path(default_warehouse_path())):
+            return _build(args)
+    except BuildRunningError as error:
+        print(f"nhs-readiness run: {error}", file=sys.stderr)
+        return 3
+
+
+def _build(args: argparse.Namespace) -> int:
     from pipeline.definitions import build_definitions
-    from pipeline.incremental import forced_rebuild
     from pipeline.jobs import DOWNSTREAM_JOB
     from pipeline.progress import ProgressReporter
-    from pipeline.runner import execute_plan, plan_full_build
+    from pipeline.runner import execute_plan, plan_full_build, project_instance
 
     defs = build_definitions(source_mode=args.source)
     target = defs.resources["publish_target"].database_path
+    instance = project_instance()
     print(f"nhs-readiness run · source: {args.source} · publishing to {target}", flush=True)
+    print(f"  Dagster instance: {instance.root_directory} (see it with `nhs-readiness ui`)", flush=True)
     if args.source == "web":
         from pipeline.fetch import show_notes_on_console
 
         show_notes_on_console()
         print(f"  downloads are cached in {defs.resources['source'].raw_dir}", flush=True)
     reporter = ProgressReporter()
-    with forced_rebuild() if args.force else nullcontext():
-        outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter)
+    outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter, instance, force=args.force)
     for planned, reason in outcome.skipped:
         print(f"  - skipped {planned.label}: {reason}")
     kept = f"The last good published file {target} {'was kept unchanged' if target.exists() else 'does not exist yet'}."
@@ -172,13 +195,38 @@ def command_run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 1
-    if not any(planned.job_name == DOWNSTREAM_JOB for planned in outcome.succeeded):
+    if not outcome.current(DOWNSTREAM_JOB):
         print(f"\nNOTHING PUBLISHED: the downstream assets were skipped (above). {kept}", file=sys.stderr)
         return 1
+    if not outcome.succeeded:
+        print(f"\nNothing changed since the last build: {target} is current ({outcome.seconds:.1f} s).")
+        return 0
     size = target.stat().st_size / 1e6
-    print(f"\n{reporter.assets_done} assets materialised, {reporter.checks_passed} checks passed.")
+    print(
+        f"\n{reporter.assets_done} assets materialised, {reporter.checks_passed} checks passed; "
+        f"{len(outcome.unchanged)} steps unchanged."
+    )
     print(f"Published {target} ({size:.1f} MB) in {outcome.seconds:.1f} s.")
     return 0
+
+
+def command_ui(args: argparse.Namespace) -> int:
+    """`dagster dev` on the project's instance, so the UI shows what `nhs-readiness run` built."""
+    import os
+    import subprocess
+
+    from pipeline.dagster_home import use_project_instance
+
+    home = use_project_instance()
+    print(f"nhs-readiness ui · Dagster instance {home} · http://{args.host}:{args.port}", flush=True)
+    command = [
+        sys.executable, "-m", "dagster", "dev", "-w", str(settings.PROJECT_ROOT / "workspace.yaml"),
+        "--host", args.host, "--port", str(args.port),
+    ]  # fmt: skip
+    try:
+        return subprocess.call(command, cwd=settings.PROJECT_ROOT, env=os.environ.copy())
+    except KeyboardInterrupt:
+        return 0
 
 
 def command_query(args: argparse.Namespace) -> int:
@@ -231,7 +279,7 @@ def command_spc(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"run": command_run, "query": command_query, "spc": command_spc}
+    handlers = {"run": command_run, "ui": command_ui, "query": command_query, "spc": command_spc}
     return handlers[args.command](args)
 
 

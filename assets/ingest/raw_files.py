@@ -5,6 +5,7 @@ so every published number can be traced back to the file it came from.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -29,6 +30,23 @@ FILES_USED_DDL = f"""CREATE TABLE IF NOT EXISTS {FILES_USED}(
     sha256 VARCHAR, bytes BIGINT, fetched_at VARCHAR, origin VARCHAR)"""
 
 
+@dataclass(frozen=True)
+class SourceSpec:
+    """What a source asset observes: the files `resolve` finds for each partition."""
+
+    dataset: str
+    resolve: Resolver
+    partitions_def: dg.PartitionsDefinition | None
+
+
+# every raw_<dataset> asset's resolver, for its observable source asset (assets/ingest/source_files.py)
+SOURCES: dict[str, SourceSpec] = {}
+
+
+def source_key(dataset: str) -> dg.AssetKey:
+    return dg.AssetKey(f"source_{dataset}")
+
+
 def raw_files_asset(
     dataset: str,
     resolve: Resolver,
@@ -39,10 +57,12 @@ def raw_files_asset(
     """An ingest asset named `raw_<dataset>` that fetches files via `resolve(source, partition_key)`."""
     table = f"raw_{dataset}"
     doc = dictionary.table("raw_files")
+    SOURCES[dataset] = SourceSpec(dataset, resolve, partitions_def)
 
     @dg.asset(
         name=table,
         group_name="ingest",
+        deps=[source_key(dataset)],
         partitions_def=partitions_def,
         description=description,
         kinds={"python", "duckdb"},
