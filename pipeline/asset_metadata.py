@@ -13,13 +13,23 @@ from pipeline.warehouse import column_types, row_count
 def table_metadata(
     con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE", params: Sequence[Any] = ()
 ) -> dict[str, Any]:
-    """Row count (of the partition, when `where` selects one) and the column schema with types and descriptions."""
-    doc = dictionary.table(table)
+    """Row count (of the partition, when `where` selects one) and the column schema: every column the table has,
+    with its DuckDB type as the table holds it and its description from the data dictionary."""
     return {
         "dagster/row_count": row_count(con, table, where, params),
         "table_rows_total": row_count(con, table),
-        "dagster/column_schema": doc.column_schema(column_types(con, table)),
+        "dagster/column_schema": table_schema(con, table),
     }
+
+
+def table_schema(con: duckdb.DuckDBPyConnection, table: str) -> dg.TableSchema:
+    described = dictionary.table(table).columns if table in dictionary.all_tables() else {}
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name=name, type=dtype, description=described.get(name))
+            for name, dtype in column_types(con, table).items()
+        ]
+    )
 
 
 def up_to_date(

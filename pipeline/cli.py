@@ -151,10 +151,25 @@ def add_spc_parser(commands: argparse._SubParsersAction) -> None:
     )
 
 
+def _stop_on_sigterm() -> None:
+    """A stop signal ends a download's retry wait at once, then the build stops as on Ctrl-C (nothing published
+    changes: the published file is only ever swapped in whole)."""
+    import signal
+
+    def stop(_signum: int, _frame: object) -> None:
+        from pipeline.fetch.http import STOP
+
+        STOP.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def command_run(args: argparse.Namespace) -> int:
     from pipeline.build_lock import BuildRunningError, build_lock
     from pipeline.settings import default_warehouse_path, local_path
 
+    _stop_on_sigterm()
     try:
         with build_lock(local_path(default_warehouse_path())):
             return _build(args)
@@ -176,7 +191,12 @@ def _build(args: argparse.Namespace) -> int:
     print(f"  Dagster instance: {instance.root_directory} (see it with `nhs-readiness ui`)", flush=True)
     if args.source == "web":
         from pipeline.fetch import show_notes_on_console
+        from pipeline.fetch.reachability import offline_message
 
+        offline = offline_message(defs.resources["source"].url_rewrites)
+        if offline:
+            print(f"nhs-readiness run: {offline}", file=sys.stderr)
+            return 2
         show_notes_on_console()
         print(f"  downloads are cached in {defs.resources['source'].raw_dir}", flush=True)
     reporter = ProgressReporter()
@@ -211,22 +231,19 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def command_ui(args: argparse.Namespace) -> int:
-    """`dagster dev` on the project's instance, so the UI shows what `nhs-readiness run` built."""
+    """`dagster dev` on the project's instance, so the UI shows what `nhs-readiness run` built. The command
+    becomes dagster dev (exec), so Ctrl-C and stop signals reach it directly."""
     import os
-    import subprocess
 
     from pipeline.dagster_home import use_project_instance
 
     home = use_project_instance()
     print(f"nhs-readiness ui · Dagster instance {home} · http://{args.host}:{args.port}", flush=True)
-    command = [
-        sys.executable, "-m", "dagster", "dev", "-w", str(settings.PROJECT_ROOT / "workspace.yaml"),
-        "--host", args.host, "--port", str(args.port),
-    ]  # fmt: skip
-    try:
-        return subprocess.call(command, cwd=settings.PROJECT_ROOT, env=os.environ.copy())
-    except KeyboardInterrupt:
-        return 0
+    os.chdir(settings.PROJECT_ROOT)
+    workspace = str(settings.PROJECT_ROOT / "workspace.yaml")
+    command = [sys.executable, "-m", "dagster", "dev", "-w", workspace, "-h", args.host, "-p", str(args.port)]
+    os.execve(sys.executable, command, os.environ.copy())
+    return 0  # not reached
 
 
 def command_query(args: argparse.Namespace) -> int:
@@ -280,7 +297,13 @@ def command_spc(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "ui": command_ui, "query": command_query, "spc": command_spc}
-    return handlers[args.command](args)
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        print(
+            f"nhs-readiness {args.command}: stopped; the last good published file was left as it was", file=sys.stderr
+        )
+        return 130
 
 
 if __name__ == "__main__":

@@ -165,6 +165,12 @@ def _library(name: str) -> str | None:
 
 
 def inputs_of(modules: Iterable[str], table_names: Iterable[str]) -> AssetInputs:
+    """What an asset defined (or computed) in `modules` reads. A module's SQL files count for every asset that
+    imports the module; its other files (report templates, static files) only for assets of its own package, since
+    another package importing a constant from it (as spc_monthly does from the report builder) does not render
+    its templates (docs/decisions.md)."""
+    modules = set(modules)
+    home_dirs = {path.parent for path in map(_module_file, modules) if path is not None}
     closure = module_closure(modules)
     files: set[Path] = set()
     literals: set[str] = set(table_names)
@@ -175,7 +181,8 @@ def inputs_of(modules: Iterable[str], table_names: Iterable[str]) -> AssetInputs
             continue
         files.add(path)
         if name.startswith("assets."):  # pipeline/ holds instance settings beside its modules, not asset inputs
-            files.update(_files_beside(path))
+            beside = _files_beside(path)
+            files.update(p for p in beside if p.suffix == ".sql" or path.parent in home_dirs)
         _, imported, names = _parsed(name)
         external |= imported
         if name not in NO_LITERALS:

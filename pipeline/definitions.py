@@ -1,6 +1,7 @@
 """The Dagster code location: every asset, check, job, schedule and resource of the pipeline."""
 
 import warnings
+from functools import cache
 
 import dagster as dg
 
@@ -15,6 +16,14 @@ from pipeline.sensors import run_failure_summary
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
+@cache
+def project_assets() -> tuple[list[dg.SourceAsset], list[dg.AssetsDefinition]]:
+    """The observable source assets, and every other asset with its derived code version (loaded once)."""
+    loaded = dg.load_assets_from_package_module(assets)
+    sources = [a for a in loaded if isinstance(a, dg.SourceAsset)]
+    return sources, with_code_versions([a for a in loaded if isinstance(a, dg.AssetsDefinition)])
+
+
 def build_definitions(
     source_mode: SourceMode | None = None,
     raw_dir: str | None = None,
@@ -22,9 +31,7 @@ def build_definitions(
     published_dir: str | None = None,
     snapshot_dir: str | None = None,
 ) -> dg.Definitions:
-    loaded = dg.load_assets_from_package_module(assets)
-    sources = [a for a in loaded if isinstance(a, dg.SourceAsset)]
-    materializable = with_code_versions([a for a in loaded if isinstance(a, dg.AssetsDefinition)])
+    sources, materializable = project_assets()
     return dg.Definitions(
         assets=[*sources, *materializable],
         asset_checks=dg.load_asset_checks_from_package_module(assets),

@@ -141,6 +141,7 @@ def execute_plan(
                 tags={"nhs_readiness/trigger": "cli"},
             )
             outcome.materialized += len(result.get_asset_materialization_events())
+            staleness.refresh()
             if result.success:
                 outcome.succeeded.append(planned)
                 continue

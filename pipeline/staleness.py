@@ -46,12 +46,20 @@ class Staleness:
         self.instance = instance
         self.force = force
         self.present = present
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Forget what was read from the instance: call after a run has recorded new materializations."""
+        self._resolver = CachingStaleStatusResolver(self.instance, self.graph, _Loading(self.instance))
+        self._last: dict[dg.AssetKey, int] | None = None
 
     def reasons(self, keys: Collection[dg.AssetKey], partition: str | None) -> dict[dg.AssetKey, str]:
         """Of `keys` (one job's assets, all of one partitioning), those to materialize for `partition`, each with
         why: forced, missing, a stale cause from Dagster, a newer upstream partition, or an input rebuilt now."""
-        resolver = CachingStaleStatusResolver(self.instance, self.graph, _Loading(self.instance))
-        last = self._last_materialization_ids({*keys, *(p for k in keys for p in self.graph.get(k).parent_keys)})
+        resolver = self._resolver
+        if self._last is None:
+            self._last = self._last_materialization_ids(self.graph.materializable_asset_keys)
+        last = self._last
         chosen: dict[dg.AssetKey, str] = {}
         for key in self.graph.toposorted_asset_keys:
             if key not in keys:
