@@ -186,9 +186,7 @@ def _build(args: argparse.Namespace) -> int:
 
     defs = build_definitions(source_mode=args.source)
     target = defs.resources["publish_target"].database_path
-    instance = project_instance()
     print(f"nhs-readiness run · source: {args.source} · publishing to {target}", flush=True)
-    print(f"  Dagster instance: {instance.root_directory} (see it with `nhs-readiness ui`)", flush=True)
     if args.source == "web":
         from pipeline.fetch import show_notes_on_console
         from pipeline.fetch.reachability import offline_message
@@ -199,6 +197,8 @@ def _build(args: argparse.Namespace) -> int:
             return 2
         show_notes_on_console()
         print(f"  downloads are cached in {defs.resources['source'].raw_dir}", flush=True)
+    instance = project_instance()
+    print(f"  Dagster instance: {instance.root_directory} (see it with `nhs-readiness ui`)", flush=True)
     reporter = ProgressReporter()
     outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter, instance, force=args.force)
     for planned, reason in outcome.skipped:

@@ -60,7 +60,7 @@ def test_run_whose_downstream_was_skipped_says_nothing_was_published(tmp_path: P
         succeeded=[runner.PlannedRun(REFERENCE_JOB, "reference")],
         skipped=[(runner.PlannedRun(DOWNSTREAM_JOB, "downstream"), "the bundled snapshot has no engagement panel")],
     )
-    monkeypatch.setattr(runner, "execute_plan", lambda defs, plan, reporter: skipped)
+    monkeypatch.setattr(runner, "execute_plan", lambda defs, plan, reporter, *_args, **_kw: skipped)
     assert main(["run"]) == 1
     err = capsys.readouterr().err
     assert "NOTHING PUBLISHED" in err

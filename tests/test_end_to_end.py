@@ -5,6 +5,7 @@ outputs and DAGSTER_HOME; some as file:// URIs), so the same build also shows th
 """
 
 import csv
+import shutil
 import statistics
 
 import duckdb
@@ -18,13 +19,15 @@ from tests.conftest import SessionBuild
 @pytest.fixture(scope="module")
 def published(snapshot_build: SessionBuild, tmp_path_factory: pytest.TempPathFactory):
     build = snapshot_build.copy_to(tmp_path_factory.mktemp("e2e") / "build")
+    # the build's Dagster instance goes with it, where the command line looks for it (beside the warehouse)
+    shutil.copytree(snapshot_build.dagster_home, build.root / "work" / "dagster_home")
     with pytest.MonkeyPatch.context() as mp:
         for name, value in build.environment.items():
             mp.setenv(name, value)
         mp.delenv("DAGSTER_HOME", raising=False)
         report = build.published.parent / "report" / "report.json"
         first_build, first_report = build.published.stat().st_mtime_ns, report.stat().st_mtime_ns
-        assert main(["run"]) == 0  # nothing changed: reused, file and report untouched
+        assert main(["run"]) == 0  # nothing changed: nothing materialized, file and report untouched
         assert build.published.stat().st_mtime_ns == first_build
         assert report.stat().st_mtime_ns == first_report
         yield build.published

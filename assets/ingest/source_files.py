@@ -52,7 +52,7 @@ def available_partitions(spec: SourceSpec, source: SourceResource) -> list[str]:
 def source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     @dg.observable_source_asset(
         key=source_key(spec.dataset),
-        group_name="sources",
+        group_name="ingest",
         partitions_def=spec.partitions_def,
         description=f"The publisher's {spec.dataset} files as the source offers them; data version: their SHA-256.",
     )
