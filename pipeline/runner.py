@@ -119,29 +119,47 @@ def execute_plan(
     logger = {"progress": progress_logger_def(reporter)}
     warehouse: WarehouseResource = defs.resources["warehouse"]  # type: ignore[assignment]
     source: SourceResource = defs.resources["source"]  # type: ignore[assignment]
+    # snapshot files are observed here, cheaply; in web mode observing would mean downloading, so the ingest
+    # assets run every time instead (conditional requests against the cache) and give the fetched files' SHA-256
+    # as their data version, from which Dagster judges everything downstream
+    always = (
+        set()
+        if source.mode == "snapshot"
+        else {k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[-1].startswith("raw_")}
+    )
     with warehouse.kept_open():
-        record_observations(instance, source)
+        if source.mode == "snapshot":
+            record_observations(instance, source)
         staleness = Staleness(
             defs, instance, force=force or bool(os.environ.get(FORCE_ENV)), present=_outputs_present(defs, warehouse)
         )
         for planned in plan:
             job = defs.resolve_job_def(planned.job_name)
             keys = set(job.asset_layer.selected_asset_keys)
-            selection = staleness.reasons(keys, planned.partition_key)
-            if not selection:
+            reporter.label = planned.label
+            ran = False
+            # the ingest assets that run every time go first, so that what reads them is judged on their new data
+            # versions; then whatever is stale
+            for subset in (keys & always, keys - always):
+                selection = staleness.reasons(subset, planned.partition_key, always) if subset else {}
+                if not selection:
+                    continue
+                ran = True
+                result = job.with_logger_defs(logger).execute_in_process(
+                    instance=instance,
+                    partition_key=planned.partition_key,
+                    asset_selection=sorted(selection),
+                    raise_on_error=False,
+                    run_config={"loggers": {"progress": {}}},
+                    tags={"nhs_readiness/trigger": "cli"},
+                )
+                outcome.materialized += len(result.get_asset_materialization_events())
+                staleness.refresh()
+                if not result.success:
+                    break
+            if not ran:
                 outcome.unchanged.append(planned)
                 continue
-            reporter.label = planned.label
-            result = job.with_logger_defs(logger).execute_in_process(
-                instance=instance,
-                partition_key=planned.partition_key,
-                asset_selection=sorted(selection),
-                raise_on_error=False,
-                run_config={"loggers": {"progress": {}}},
-                tags={"nhs_readiness/trigger": "cli"},
-            )
-            outcome.materialized += len(result.get_asset_materialization_events())
-            staleness.refresh()
             if result.success:
                 outcome.succeeded.append(planned)
                 continue

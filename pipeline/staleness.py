@@ -53,7 +53,9 @@ class Staleness:
         self._resolver = CachingStaleStatusResolver(self.instance, self.graph, _Loading(self.instance))
         self._last: dict[dg.AssetKey, int] | None = None
 
-    def reasons(self, keys: Collection[dg.AssetKey], partition: str | None) -> dict[dg.AssetKey, str]:
+    def reasons(
+        self, keys: Collection[dg.AssetKey], partition: str | None, always: Collection[dg.AssetKey] = ()
+    ) -> dict[dg.AssetKey, str]:
         """Of `keys` (one job's assets, all of one partitioning), those to materialize for `partition`, each with
         why: forced, missing, a stale cause from Dagster, a newer upstream partition, or an input rebuilt now."""
         resolver = self._resolver
@@ -68,6 +70,8 @@ class Staleness:
             pk = partition if node.is_partitioned else None
             if self.force:
                 chosen[key] = "forced"
+            elif key in always:
+                chosen[key] = "checked on every run"
             elif not self.present(key):
                 chosen[key] = "its output is missing"
             elif (status := resolver.get_status(key, pk)) in REBUILD:
@@ -75,7 +79,7 @@ class Staleness:
                 chosen[key] = "never materialized" if status == StaleStatus.MISSING else _describe(causes)
             elif not node.is_partitioned and (newer := self._newer_partitioned_parent(key, last)):
                 chosen[key] = f"{newer.to_user_string()} has newer partitions"
-            elif rebuilt := [p for p in node.parent_keys if p in chosen]:
+            elif rebuilt := [p for p in node.parent_keys if p in chosen and p not in always]:
                 chosen[key] = f"reads {rebuilt[0].to_user_string()}, rebuilt now"
         # a multi-asset runs whole: its other outputs are rebuilt with it
         for key in list(chosen):
