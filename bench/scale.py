@@ -494,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--in-memory-instance",
         action="store_true",
-        help="run without DAGSTER_HOME (the default instance beside the warehouse) instead of a DAGSTER_HOME of its own",
+        help="run without DAGSTER_HOME (the default instance beside the warehouse) instead of one of its own",
     )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
