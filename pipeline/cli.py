@@ -171,7 +171,12 @@ def command_run(args: argparse.Namespace) -> int:
 
     _stop_on_sigterm()
     try:
-        with build_lock(local_path(default_warehouse_path())):
+        warehouse = local_path(default_warehouse_path())
+    except ValueError as error:  # a storage location given as an unsupported URI
+        print(f"nhs-readiness run: {error}", file=sys.stderr)
+        return 2
+    try:
+        with build_lock(warehouse):
             return _build(args)
     except BuildRunningError as error:
         print(f"nhs-readiness run: {error}", file=sys.stderr)
@@ -179,12 +184,17 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from pipeline.definitions import build_definitions
     from pipeline.jobs import DOWNSTREAM_JOB
     from pipeline.progress import ProgressReporter
     from pipeline.runner import execute_plan, plan_full_build, project_instance
 
-    defs = build_definitions(source_mode=args.source)
+    try:
+        from pipeline.definitions import build_definitions  # its module builds the default definitions
+
+        defs = build_definitions(source_mode=args.source)
+    except ValueError as error:  # settings from the environment that cannot be used (NHS_READINESS_*)
+        print(f"nhs-readiness run: {error}", file=sys.stderr)
+        return 2
     target = defs.resources["publish_target"].database_path
     print(f"nhs-readiness run · source: {args.source} · publishing to {target}", flush=True)
     if args.source == "web":

@@ -127,3 +127,20 @@ def test_retries_follow_the_policy_then_give_up_naming_the_attempts() -> None:
         http._with_retries(ODS_URL, settings, attempt)
     assert len(calls) == 3
     assert calls[2] - calls[1] >= 0.02 > 0  # the second wait doubles the first (0.01 s, then 0.02 s)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("NHS_READINESS_SOURCE_OPTIONS", "[1]", "NHS_READINESS_SOURCE_OPTIONS must be a JSON object"),
+        ("NHS_READINESS_WAREHOUSE", "s3://bucket/warehouse.duckdb", "s3:// is not supported"),
+    ],
+)
+def test_unusable_settings_are_one_line_not_a_traceback(tmp_path: Path, variable: str, value: str, says: str) -> None:
+    env = _environment(tmp_path) | {variable: value}
+    run = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "run"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [f"nhs-readiness run: {run.stderr.split(': ', 1)[1].strip()}"]
+    assert says in run.stderr and "Traceback" not in run.stderr
