@@ -14,6 +14,8 @@ EPILOG = textwrap.dedent(
       nhs-readiness run                          # whole pipeline on the bundled real-data snapshot (offline)
       nhs-readiness run --years 2023-2024        # only these survey years
       nhs-readiness run --source web             # download the newest files from the official publishers
+      nhs-readiness run --force                  # rebuild everything, stale or not
+      nhs-readiness ui                           # the Dagster UI on the instance `run` records its builds in
       nhs-readiness query "SELECT count(*) FROM staff_survey_items"
       nhs-readiness query "FROM data_dictionary WHERE table_name = 'organisations'" --format csv
 
@@ -22,6 +24,7 @@ EPILOG = textwrap.dedent(
       warehouse   data/work/warehouse.duckdb                    NHS_READINESS_WAREHOUSE
       raw cache   data/raw/                                     NHS_READINESS_RAW_DIR
       snapshot    data/snapshot/ (with its manifest.csv)        NHS_READINESS_SNAPSHOT_DIR
+      instance    data/work/dagster_home/ (beside the warehouse) DAGSTER_HOME
     """
 )
 
