@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.settings import PROJECT_ROOT
+from pipeline.settings import PROJECT_ROOT, SNAPSHOT_DIR
 from tests.helpers.operations import small_snapshot_rows
 from tests.helpers.performance import private_snapshot
 from tests.helpers.processes import stop_group
@@ -43,14 +43,17 @@ def run_cli(project: Path, env: dict[str, str], *args: str) -> subprocess.Comple
     )
 
 
-def materializations(home: Path) -> Counter[str]:
-    """How many materialization events each asset has in the instance."""
+def materializations(home: Path, by_partition: bool = False) -> Counter[str]:
+    """How many materialization events each asset (or asset partition, as `asset [partition]`) has."""
     instance = dg.DagsterInstance.from_config(str(home))
     try:
         counts: Counter[str] = Counter()
         for run in instance.get_runs():
             for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
-                counts[entry.dagster_event.asset_key.to_user_string()] += 1
+                event = entry.dagster_event
+                name = event.asset_key.to_user_string()
+                partition = event.event_specific_data.materialization.partition
+                counts[f"{name} [{partition}]" if by_partition and partition else name] += 1
         return counts
     finally:
         instance.dispose()
@@ -98,6 +101,30 @@ def test_a_changed_template_rebuilds_only_the_report(built_copy: tuple[Path, dic
     assert materializations(home) - before == Counter({"published_report": 1})
     report = Path(env["NHS_READINESS_PUBLISHED_DIR"]) / "report" / "index.html"
     assert "<!-- edited by the staleness test -->" in report.read_text()
+
+
+def test_a_changed_month_rebuilds_that_month_and_what_reads_all_months(
+    built_copy: tuple[Path, dict[str, str], Path], tmp_path: Path
+) -> None:
+    """One A&E month's file changes (a trailing blank line: new bytes, same rows): that month's raw and staged
+    partitions rebuild, and the unpartitioned tables that read every month after them (the rule Dagster leaves to
+    us, docs/decisions.md 26); the other month and the other datasets do not."""
+    project, env, home = built_copy
+    before = materializations(home, by_partition=True)
+    rows = small_snapshot_rows()
+    july = next(r for r in rows if r["dataset"] == "ae" and r["period"] == "2024-07-01")
+    edited = tmp_path / Path(july["path"]).name
+    edited.write_bytes((SNAPSHOT_DIR / july["path"]).read_bytes() + b"\r\n")
+    july["source"] = str(edited)
+    private_snapshot(Path(env["NHS_READINESS_SNAPSHOT_DIR"]), rows)
+    rerun = run_cli(project, env)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    rebuilt = materializations(home, by_partition=True) - before
+    assert rebuilt["raw_ae [2024-07-01]"] == rebuilt["ae_monthly [2024-07-01]"] == 1
+    assert rebuilt["performance_monthly"] == rebuilt["published_database"] == 1
+    untouched = ["raw_ae [2024-06-01]", "ae_monthly [2024-06-01]", "ods_trusts", "raw_staff_survey [2024]"]
+    assert [name for name in untouched if rebuilt[name]] == []
+    assert not [name for name in rebuilt if name.startswith(("rtt_monthly", "sickness_monthly", "staff_survey_items"))]
 
 
 def test_force_rebuilds_everything(built_copy: tuple[Path, dict[str, str], Path]) -> None:
