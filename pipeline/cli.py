@@ -187,9 +187,10 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from pipeline.dagster_home import dagster_home_path
     from pipeline.jobs import DOWNSTREAM_JOB
     from pipeline.progress import ProgressReporter
-    from pipeline.runner import execute_plan, plan_full_build, project_instance
+    from pipeline.runner import execute_plan, plan_full_build
 
     try:
         from pipeline.definitions import build_definitions  # its module builds the default definitions
@@ -210,10 +211,9 @@ def _build(args: argparse.Namespace) -> int:
             return 2
         show_notes_on_console()
         print(f"  downloads are cached in {defs.resources['source'].raw_dir}", flush=True)
-    instance = project_instance()
-    print(f"  Dagster instance: {instance.root_directory} (see it with `nhs-readiness ui`)", flush=True)
+    print(f"  Dagster instance: {dagster_home_path()} (see it with `nhs-readiness ui`)", flush=True)
     reporter = ProgressReporter()
-    outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter, instance, force=args.force)
+    outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter, force=args.force)
     for planned, reason in outcome.skipped:
         print(f"  - skipped {planned.label}: {reason}")
     kept = f"The last good published file {target} {'was kept unchanged' if target.exists() else 'does not exist yet'}."

@@ -75,11 +75,10 @@ def _has_assets(defs: dg.Definitions, job_name: str) -> bool:
 
 
 def project_instance() -> dg.DagsterInstance:
-    """The instance `dagster dev` shows: DAGSTER_HOME, or the project's own beside the warehouse."""
-    from pipeline.dagster_home import use_project_instance
+    """The instance `nhs-readiness ui` shows: DAGSTER_HOME, or the project's own beside the warehouse."""
+    from pipeline import dagster_home
 
-    use_project_instance()
-    return dg.DagsterInstance.get()
+    return dagster_home.project_instance()
 
 
 def _outputs_present(defs: dg.Definitions, warehouse: WarehouseResource):
