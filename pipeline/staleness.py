@@ -81,12 +81,20 @@ class Staleness:
                 chosen[key] = f"{newer.to_user_string()} has newer partitions"
             elif rebuilt := [p for p in node.parent_keys if p in chosen and p not in always]:
                 chosen[key] = f"reads {rebuilt[0].to_user_string()}, rebuilt now"
-        # a multi-asset runs whole: its other outputs are rebuilt with it
+        # a multi-asset runs whole: its other outputs are rebuilt with it, and so is what reads them
         for key in list(chosen):
-            for sibling in self.graph.get(key).execution_set_asset_keys:
-                if sibling in keys:
-                    chosen.setdefault(sibling, f"computed with {key.to_user_string()}")
+            self._add_siblings(key, keys, chosen)
+        for key in self.graph.toposorted_asset_keys:
+            rebuilt = [p for p in self.graph.get(key).parent_keys if p in chosen and p not in always]
+            if key in keys and key not in chosen and rebuilt:
+                chosen[key] = f"reads {rebuilt[0].to_user_string()}, rebuilt now"
+                self._add_siblings(key, keys, chosen)
         return chosen
+
+    def _add_siblings(self, key: dg.AssetKey, keys: Collection[dg.AssetKey], chosen: dict[dg.AssetKey, str]) -> None:
+        for sibling in self.graph.get(key).execution_set_asset_keys:
+            if sibling in keys:
+                chosen.setdefault(sibling, f"computed with {key.to_user_string()}")
 
     def _last_materialization_ids(self, keys: Collection[dg.AssetKey]) -> dict[dg.AssetKey, int]:
         ids = {}
