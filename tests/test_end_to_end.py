@@ -8,6 +8,7 @@ import csv
 import shutil
 import statistics
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -50,7 +51,11 @@ def test_every_location_moved_out_of_the_project(snapshot_build: SessionBuild) -
         manifest = {str(snapshot_build.snapshot / row["path"]) for row in csv.DictReader(handle)}
     datasets = {"ods", "staff_survey", "ae", "rtt", "cancer", "sickness", "engagement_panel"}
     assert set(raw_tables) == {f"raw_{d}" for d in datasets} and paths and paths <= manifest
-    assert any((snapshot_build.dagster_home / "storage").iterdir())  # the runs were kept in the moved instance
+    instance = dg.DagsterInstance.from_config(str(snapshot_build.dagster_home))
+    try:  # the runs were kept in the moved instance
+        assert instance.get_runs(limit=1)
+    finally:
+        instance.dispose()
 
 
 def test_published_file_answers_queries(published) -> None:
