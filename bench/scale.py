@@ -332,8 +332,8 @@ def _size(path: Path) -> int:
 def run_environment(workdir: Path, snapshot: Path, dagster_home: bool = True) -> dict[str, str]:
     """Every storage location inside the work folder (file:// URIs for two of them, as a deployment might).
 
-    Without `dagster_home` the run uses Dagster's in-memory instance, as `nhs-readiness run` does when DAGSTER_HOME
-    is unset."""
+    Without `dagster_home` the run uses the project's default instance (work/dagster_home, beside the warehouse),
+    as `nhs-readiness run` does when DAGSTER_HOME is unset."""
     home = workdir / "dagster_home"
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     if dagster_home:
@@ -455,7 +455,7 @@ def measure(years: int | None, months: int | None, workdir: Path, last_month: da
     monthly = sum(counts[d] for d in MONTHLY)
     return {
         "size": label,
-        "instance": "SQLite DAGSTER_HOME" if dagster_home else "in-memory",
+        "instance": "SQLite DAGSTER_HOME" if dagster_home else "SQLite beside the warehouse",
         "partitions": counts,
         "monthly_partitions": monthly,
         "input_mb": round(_size(folder / "snapshot") / 1e6, 1),
@@ -494,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--in-memory-instance",
         action="store_true",
-        help="run without DAGSTER_HOME (Dagster's in-memory instance) instead of a SQLite DAGSTER_HOME",
+        help="run without DAGSTER_HOME (the default instance beside the warehouse) instead of one of its own",
     )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)

@@ -6,28 +6,39 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from pipeline import dictionary, incremental
-from pipeline.warehouse import column_types, row_count, table_exists
+from pipeline import dictionary
+from pipeline.warehouse import column_types, row_count
 
 
 def table_metadata(
     con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE", params: Sequence[Any] = ()
 ) -> dict[str, Any]:
-    """Row count (of the partition, when `where` selects one) and the column schema with types and descriptions."""
-    doc = dictionary.table(table)
+    """Row count (of the partition, when `where` selects one) and the column schema: every column the table has,
+    with its DuckDB type as the table holds it and its description from the data dictionary."""
     return {
         "dagster/row_count": row_count(con, table, where, params),
         "table_rows_total": row_count(con, table),
-        "dagster/column_schema": doc.column_schema(column_types(con, table)),
+        "dagster/column_schema": table_schema(con, table),
     }
 
 
+def table_schema(con: duckdb.DuckDBPyConnection, table: str) -> dg.TableSchema:
+    described = dictionary.table(table).columns if table in dictionary.all_tables() else {}
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name=name, type=dtype, description=described.get(name))
+            for name, dtype in column_types(con, table).items()
+        ]
+    )
+
+
 def up_to_date(
-    con: duckdb.DuckDBPyConnection, asset: str, partition: str | None, fp: str, tables: Sequence[str]
+    _con: duckdb.DuckDBPyConnection, _asset: str, _partition: str | None, _fp: str, _tables: Sequence[str]
 ) -> bool:
-    return all(table_exists(con, t) for t in tables) and incremental.is_current(con, asset, partition, fp)
+    """Retired (Dagster selects what runs; a selected asset rebuilds): always false. See pipeline/incremental.py."""
+    return False
 
 
 def reused(metadata: dict[str, Any]) -> dg.MaterializeResult:
-    """Result for an asset whose inputs are unchanged since its last build."""
-    return dg.MaterializeResult(metadata={**metadata, "reused_unchanged_inputs": True})
+    """Retired with up_to_date: never reached."""
+    return dg.MaterializeResult(metadata=metadata)

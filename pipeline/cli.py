@@ -3,7 +3,6 @@
 import argparse
 import sys
 import textwrap
-from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +14,8 @@ EPILOG = textwrap.dedent(
       nhs-readiness run                          # whole pipeline on the bundled real-data snapshot (offline)
       nhs-readiness run --years 2023-2024        # only these survey years
       nhs-readiness run --source web             # download the newest files from the official publishers
+      nhs-readiness run --force                  # rebuild everything, stale or not
+      nhs-readiness ui                           # the Dagster UI on the instance `run` records its builds in
       nhs-readiness query "SELECT count(*) FROM staff_survey_items"
       nhs-readiness query "FROM data_dictionary WHERE table_name = 'organisations'" --format csv
 
@@ -23,6 +24,7 @@ EPILOG = textwrap.dedent(
       warehouse   data/work/warehouse.duckdb                    NHS_READINESS_WAREHOUSE
       raw cache   data/raw/                                     NHS_READINESS_RAW_DIR
       snapshot    data/snapshot/ (with its manifest.csv)        NHS_READINESS_SNAPSHOT_DIR
+      instance    data/work/dagster_home/ (beside the warehouse) DAGSTER_HOME
     """
 )
 
@@ -64,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Materialise every asset in this process (one progress line per asset), then publish "
             "data/published/nhs_change_readiness.duckdb atomically. On failure nothing published changes "
-            "and the exit status is non-zero. Unchanged inputs are reused, so a rerun is quick."
+            "and the exit status is non-zero. Dagster decides what is stale: an asset whose code, files and inputs are "
+            "unchanged is not rebuilt, so a rerun is quick. One build at a time: a second one stops at once."
         ),
         epilog="example:\n  nhs-readiness run --source snapshot --years 2021-2024",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -77,7 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
         "web: download from the official publishers into data/raw/",
     )
     run.add_argument("--years", type=parse_years, help="survey years to build, e.g. 2024 or 2021-2024 (default: all)")
-    run.add_argument("--force", action="store_true", help="rebuild everything even when inputs are unchanged")
+    run.add_argument("--force", action="store_true", help="rebuild everything even when nothing is stale")
+
+    ui = commands.add_parser(
+        "ui",
+        help="start the Dagster UI (dagster dev) on the instance `run` records its builds in",
+        description=(
+            "Start `dagster dev` on the project's Dagster instance (data/work/dagster_home beside the warehouse, "
+            "or DAGSTER_HOME when set), so the UI shows exactly what the last `nhs-readiness run` built."
+        ),
+    )
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=3000, help="port (default: 3000)")
 
     query = commands.add_parser(
         "query",
@@ -149,24 +163,66 @@ def add_spc_parser(commands: argparse._SubParsersAction) -> None:
     )
 
 
+def _stop_on_sigterm() -> None:
+    """A stop signal ends a download's retry wait at once, then the build stops as on Ctrl-C (nothing published
+    changes: the published file is only ever swapped in whole)."""
+    import signal
+
+    def stop(_signum: int, _frame: object) -> None:
+        from pipeline.fetch.http import STOP
+
+        STOP.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def command_run(args: argparse.Namespace) -> int:
-    from pipeline.definitions import build_definitions
-    from pipeline.incremental import forced_rebuild
+    from pipeline.build_lock import BuildRunningError, build_lock
+    from pipeline.settings import default_warehouse_path, local_path
+
+    _stop_on_sigterm()
+    try:
+        warehouse = local_path(default_warehouse_path())
+    except ValueError as error:  # a storage location given as an unsupported URI
+        print(f"nhs-readiness run: {error}", file=sys.stderr)
+        return 2
+    try:
+        with build_lock(warehouse):
+            return _build(args)
+    except BuildRunningError as error:
+        print(f"nhs-readiness run: {error}", file=sys.stderr)
+        return 3
+
+
+def _build(args: argparse.Namespace) -> int:
+    from pipeline.dagster_home import dagster_home_path
     from pipeline.jobs import DOWNSTREAM_JOB
     from pipeline.progress import ProgressReporter
     from pipeline.runner import execute_plan, plan_full_build
 
-    defs = build_definitions(source_mode=args.source)
+    try:
+        from pipeline.definitions import build_definitions  # its module builds the default definitions
+
+        defs = build_definitions(source_mode=args.source)
+    except ValueError as error:  # settings from the environment that cannot be used (NHS_READINESS_*)
+        print(f"nhs-readiness run: {error}", file=sys.stderr)
+        return 2
     target = defs.resources["publish_target"].database_path
     print(f"nhs-readiness run · source: {args.source} · publishing to {target}", flush=True)
     if args.source == "web":
         from pipeline.fetch import show_notes_on_console
+        from pipeline.fetch.reachability import offline_message
 
+        offline = offline_message(defs.resources["source"].url_rewrites)
+        if offline:
+            print(f"nhs-readiness run: {offline}", file=sys.stderr)
+            return 2
         show_notes_on_console()
         print(f"  downloads are cached in {defs.resources['source'].raw_dir}", flush=True)
+    print(f"  Dagster instance: {dagster_home_path()} (see it with `nhs-readiness ui`)", flush=True)
     reporter = ProgressReporter()
-    with forced_rebuild() if args.force else nullcontext():
-        outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter)
+    outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter, force=args.force)
     for planned, reason in outcome.skipped:
         print(f"  - skipped {planned.label}: {reason}")
     kept = f"The last good published file {target} {'was kept unchanged' if target.exists() else 'does not exist yet'}."
@@ -181,13 +237,35 @@ def command_run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 1
-    if not any(planned.job_name == DOWNSTREAM_JOB for planned in outcome.succeeded):
+    if not outcome.current(DOWNSTREAM_JOB):
         print(f"\nNOTHING PUBLISHED: the downstream assets were skipped (above). {kept}", file=sys.stderr)
         return 1
+    if not outcome.succeeded:
+        print(f"\nNothing changed since the last build: {target} is current ({outcome.seconds:.1f} s).")
+        return 0
     size = target.stat().st_size / 1e6
-    print(f"\n{reporter.assets_done} assets materialised, {reporter.checks_passed} checks passed.")
+    print(
+        f"\n{reporter.assets_done} assets materialised, {reporter.checks_passed} checks passed; "
+        f"{len(outcome.unchanged)} steps unchanged."
+    )
     print(f"Published {target} ({size:.1f} MB) in {outcome.seconds:.1f} s.")
     return 0
+
+
+def command_ui(args: argparse.Namespace) -> int:
+    """`dagster dev` on the project's instance, so the UI shows what `nhs-readiness run` built. The command
+    becomes dagster dev (exec), so Ctrl-C and stop signals reach it directly."""
+    import os
+
+    from pipeline.dagster_home import use_project_instance
+
+    home = use_project_instance()
+    print(f"nhs-readiness ui · Dagster instance {home} · http://{args.host}:{args.port}", flush=True)
+    os.chdir(settings.PROJECT_ROOT)
+    workspace = str(settings.PROJECT_ROOT / "workspace.yaml")
+    command = [sys.executable, "-m", "dagster", "dev", "-w", workspace, "-h", args.host, "-p", str(args.port)]
+    os.execve(sys.executable, command, os.environ.copy())
+    return 0  # not reached
 
 
 def command_query(args: argparse.Namespace) -> int:
@@ -245,8 +323,14 @@ def command_spc(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"run": command_run, "query": command_query, "spc": command_spc}
-    return handlers[args.command](args)
+    handlers = {"run": command_run, "ui": command_ui, "query": command_query, "spc": command_spc}
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        print(
+            f"nhs-readiness {args.command}: stopped; the last good published file was left as it was", file=sys.stderr
+        )
+        return 130
 
 
 if __name__ == "__main__":

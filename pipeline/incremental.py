@@ -1,8 +1,10 @@
-"""Skip work whose inputs have not changed since the last successful build (make-style).
+"""Retired: Dagster now decides what is stale (pipeline/staleness.py, docs/dagster.md).
 
-An asset's fingerprint hashes the project's code and reference data, the asset key and partition,
-the checksums of its source files and the fingerprints of the assets it reads. A rerun with nothing
-changed reuses the stored tables instead of rebuilding them.
+The private `_build_state` table is neither read nor written any more. These names remain only so that asset
+modules owned by other work streams still import; their reuse branches are now never taken, because
+`is_current` is always false: an asset runs only when Dagster selected it, and then it rebuilds. The calls can be
+deleted from the asset modules (docs/decisions.md lists them). `fingerprint` and `code_fingerprint` remain for the
+Great Expectations result cache in pipeline/checks.py and the published build_info.
 """
 
 import hashlib
@@ -16,7 +18,6 @@ import duckdb
 
 from pipeline.settings import DATA_DIR, EXPECTATIONS_DIR, PROJECT_ROOT
 
-STATE_TABLE = "_build_state"
 FORCE_ENV = "NHS_READINESS_FORCE_REBUILD"
 _CODE_DIRS = ("pipeline", "assets")
 _DATA_DIRS = (DATA_DIR / "reference", DATA_DIR / "framework", DATA_DIR / "dictionary", EXPECTATIONS_DIR)
@@ -24,7 +25,7 @@ _DATA_DIRS = (DATA_DIR / "reference", DATA_DIR / "framework", DATA_DIR / "dictio
 
 @cache
 def code_fingerprint() -> str:
-    """Hash of every source and reference file that can change a published number."""
+    """Hash of every source and reference file that can change a published number (shown in build_info)."""
     digest = hashlib.sha256()
     paths = [p for d in _CODE_DIRS for p in (PROJECT_ROOT / d).rglob("*") if p.suffix in {".py", ".sql"}]
     paths += [p for d in _DATA_DIRS if d.exists() for p in d.rglob("*") if p.is_file()]
@@ -48,7 +49,7 @@ def fingerprint(*parts: object) -> str:
 
 @contextmanager
 def forced_rebuild() -> Iterator[None]:
-    """Within this block no fingerprint matches a stored one, so every asset rebuilds."""
+    """Within this block every asset is rebuilt (the runner reads the same variable)."""
     previous = os.environ.get(FORCE_ENV)
     os.environ[FORCE_ENV] = "1"
     try:
@@ -60,39 +61,13 @@ def forced_rebuild() -> Iterator[None]:
             os.environ[FORCE_ENV] = previous
 
 
-def _ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS {STATE_TABLE}("
-        "asset VARCHAR, partition_key VARCHAR, fingerprint VARCHAR, built_at TIMESTAMP, "
-        "PRIMARY KEY (asset, partition_key))"
-    )
+def is_current(_con: duckdb.DuckDBPyConnection, _asset: str, _partition: str | None, _fp: str) -> bool:
+    return False
 
 
-def is_current(con: duckdb.DuckDBPyConnection, asset: str, partition: str | None, fp: str) -> bool:
-    _ensure(con)
-    rows = con.sql(
-        f"SELECT fingerprint FROM {STATE_TABLE} WHERE asset = ? AND partition_key = ?",
-        params=[asset, partition or ""],
-    ).fetchall()
-    return bool(rows) and rows[0][0] == fp
+def mark_built(_con: duckdb.DuckDBPyConnection, _asset: str, _partition: str | None, _fp: str) -> None:
+    return None
 
 
-def mark_built(con: duckdb.DuckDBPyConnection, asset: str, partition: str | None, fp: str) -> None:
-    """Record a successful build. Call inside the transaction that wrote the asset's rows."""
-    _ensure(con)
-    con.execute(
-        f"INSERT OR REPLACE INTO {STATE_TABLE} VALUES (?, ?, ?, ?)",
-        [asset, partition or "", fp, datetime.now(UTC).replace(tzinfo=None)],
-    )
-
-
-def upstream_fingerprint(con: duckdb.DuckDBPyConnection, assets: Iterable[str]) -> str:
-    """One hash over every built partition of the given upstream assets."""
-    _ensure(con)
-    names = sorted(set(assets))
-    rows = con.sql(
-        f"SELECT asset, partition_key, fingerprint FROM {STATE_TABLE} "
-        "WHERE list_contains(?, asset) ORDER BY asset, partition_key",
-        params=[names],
-    ).fetchall()
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
+def upstream_fingerprint(_con: duckdb.DuckDBPyConnection, _assets: Iterable[str]) -> str:
+    return ""

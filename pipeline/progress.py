@@ -62,6 +62,11 @@ class ProgressReporter:
                 text = f"{evaluation.asset_check_key.name}: {evaluation.description or 'failed'}"
                 self.failed_checks.append(text)
                 self.line(f"  ✗ check failed  {text}")
+        elif kind == "STEP_UP_FOR_RETRY":
+            data = event.event_specific_data
+            _, message = root_cause(data.error)
+            wait = f"in {data.seconds_to_wait:g} s" if data.seconds_to_wait else "now"
+            self.line(f"  ↻ {self.label:<22} {step}: {message}; Dagster retries the step {wait} (Ctrl-C stops)")
         elif kind == "STEP_FAILURE":
             cls, message = root_cause(event.event_specific_data.error)
             self.failures.append(f"{step}: {cls}: {message}")

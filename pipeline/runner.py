@@ -1,4 +1,9 @@
-"""Run the whole pipeline in this process: reference data, each partitioned dataset, then downstream."""
+"""Run the pipeline in this process: observe the sources, then materialize only what Dagster finds stale.
+
+The plan keeps the graph's layers (reference data, each partitioned dataset, then everything downstream); each
+step runs only the assets that pipeline/staleness.py says must be rebuilt, so a rerun with nothing changed
+materializes nothing and logs no materialization.
+"""
 
 import os
 import time
@@ -10,8 +15,11 @@ import dagster as dg
 from pipeline.jobs import DOWNSTREAM_JOB, REFERENCE_JOB
 from pipeline.partitions import PARTITIONED_DATASETS, PartitionedDataset
 from pipeline.progress import ProgressReporter, progress_logger_def, root_cause
-from pipeline.resources import SourceResource
-from pipeline.warehouse import WarehouseResource
+from pipeline.resources import PublishTargetResource, SourceResource
+from pipeline.staleness import Staleness
+from pipeline.warehouse import WarehouseResource, table_exists
+
+FORCE_ENV = "NHS_READINESS_FORCE_REBUILD"
 
 
 @dataclass(frozen=True)
@@ -25,12 +33,18 @@ class PlannedRun:
 class BuildOutcome:
     succeeded: list[PlannedRun] = field(default_factory=list)
     skipped: list[tuple[PlannedRun, str]] = field(default_factory=list)
+    unchanged: list[PlannedRun] = field(default_factory=list)
     failed: tuple[PlannedRun, str] | None = None
+    materialized: int = 0
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
         return self.failed is None
+
+    def current(self, job_name: str) -> bool:
+        """Whether that job's assets are now built: materialized in this build or unchanged since the last."""
+        return any(p.job_name == job_name for p in [*self.succeeded, *self.unchanged])
 
 
 def partitions_to_build(dataset: PartitionedDataset, source: SourceResource, years: set[int] | None) -> list[str]:
@@ -60,9 +74,29 @@ def _has_assets(defs: dg.Definitions, job_name: str) -> bool:
         return False
 
 
-def _instance() -> dg.DagsterInstance:
-    """The persistent instance when DAGSTER_HOME is set (runs then show in `dagster dev`), else ephemeral."""
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+def project_instance() -> dg.DagsterInstance:
+    """The instance `nhs-readiness ui` shows: DAGSTER_HOME, or the project's own beside the warehouse."""
+    from pipeline import dagster_home
+
+    return dagster_home.project_instance()
+
+
+def _outputs_present(defs: dg.Definitions, warehouse: WarehouseResource):
+    """A check that an asset's output exists where the resources say: its warehouse table, or the published file
+    and report folder."""
+    target: PublishTargetResource = defs.resources["publish_target"]  # type: ignore[assignment]
+    files = {
+        dg.AssetKey("published_database"): target.database_path,
+        dg.AssetKey("published_report"): target.directory / "report" / "index.html",
+    }
+
+    def present(key: dg.AssetKey) -> bool:
+        if key in files:
+            return files[key].exists()
+        with warehouse.get_connection() as con:
+            return table_exists(con, key.path[-1])
+
+    return present
 
 
 def execute_plan(
@@ -70,25 +104,61 @@ def execute_plan(
     plan: Iterable[PlannedRun],
     reporter: ProgressReporter,
     instance: dg.DagsterInstance | None = None,
+    *,
+    force: bool = False,
 ) -> BuildOutcome:
-    """Run each planned job in process. A period the publisher has no file for is reported and skipped;
-    any other failure stops the build before publication, so the last published file stays as it was."""
+    """Run each planned step in process, restricted to its stale assets. A period the publisher has no file for is
+    reported and skipped; any other failure stops the build before publication, so the last published file stays
+    as it was."""
+    from assets.ingest.source_files import record_observations
+
     outcome = BuildOutcome()
     started = time.perf_counter()
-    instance = instance or _instance()
+    instance = instance or project_instance()
     logger = {"progress": progress_logger_def(reporter)}
     warehouse: WarehouseResource = defs.resources["warehouse"]  # type: ignore[assignment]
+    source: SourceResource = defs.resources["source"]  # type: ignore[assignment]
+    # snapshot files are observed here, cheaply; in web mode observing would mean downloading, so the ingest
+    # assets run every time instead (conditional requests against the cache) and give the fetched files' SHA-256
+    # as their data version, from which Dagster judges everything downstream
+    always = (
+        set()
+        if source.mode == "snapshot"
+        else {k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[-1].startswith("raw_")}
+    )
     with warehouse.kept_open():
+        if source.mode == "snapshot":
+            record_observations(instance, source)
+        staleness = Staleness(
+            defs, instance, force=force or bool(os.environ.get(FORCE_ENV)), present=_outputs_present(defs, warehouse)
+        )
         for planned in plan:
-            job = defs.resolve_job_def(planned.job_name).with_logger_defs(logger)
+            job = defs.resolve_job_def(planned.job_name)
+            keys = set(job.asset_layer.selected_asset_keys)
             reporter.label = planned.label
-            result = job.execute_in_process(
-                instance=instance,
-                partition_key=planned.partition_key,
-                raise_on_error=False,
-                run_config={"loggers": {"progress": {}}},
-                tags={"nhs_readiness/trigger": "cli"},
-            )
+            ran = False
+            # the ingest assets that run every time go first, so that what reads them is judged on their new data
+            # versions; then whatever is stale
+            for subset in (keys & always, keys - always):
+                selection = staleness.reasons(subset, planned.partition_key, always) if subset else {}
+                if not selection:
+                    continue
+                ran = True
+                result = job.with_logger_defs(logger).execute_in_process(
+                    instance=instance,
+                    partition_key=planned.partition_key,
+                    asset_selection=sorted(selection),
+                    raise_on_error=False,
+                    run_config={"loggers": {"progress": {}}},
+                    tags={"nhs_readiness/trigger": "cli"},
+                )
+                outcome.materialized += len(result.get_asset_materialization_events())
+                staleness.refresh()
+                if not result.success:
+                    break
+            if not ran:
+                outcome.unchanged.append(planned)
+                continue
             if result.success:
                 outcome.succeeded.append(planned)
                 continue

@@ -49,7 +49,9 @@ def test_query_without_a_published_file_says_what_to_do(tmp_path: Path, capsys) 
     assert "run `nhs-readiness run` first" in capsys.readouterr().err
 
 
-def test_run_whose_downstream_was_skipped_says_nothing_was_published(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_run_whose_downstream_was_skipped_says_nothing_was_published(
+    tmp_path: Path, monkeypatch, capsys, isolated_outputs
+) -> None:
     """A missing upstream file that only downstream assets read (the engagement panel, say) skips the downstream job,
     so nothing is published: the command must say so and exit non-zero, not report a publication."""
     import pipeline.runner as runner
@@ -60,7 +62,7 @@ def test_run_whose_downstream_was_skipped_says_nothing_was_published(tmp_path: P
         succeeded=[runner.PlannedRun(REFERENCE_JOB, "reference")],
         skipped=[(runner.PlannedRun(DOWNSTREAM_JOB, "downstream"), "the bundled snapshot has no engagement panel")],
     )
-    monkeypatch.setattr(runner, "execute_plan", lambda defs, plan, reporter: skipped)
+    monkeypatch.setattr(runner, "execute_plan", lambda defs, plan, reporter, *_args, **_kw: skipped)
     assert main(["run"]) == 1
     err = capsys.readouterr().err
     assert "NOTHING PUBLISHED" in err

@@ -5,8 +5,10 @@ outputs and DAGSTER_HOME; some as file:// URIs), so the same build also shows th
 """
 
 import csv
+import shutil
 import statistics
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -18,13 +20,15 @@ from tests.conftest import SessionBuild
 @pytest.fixture(scope="module")
 def published(snapshot_build: SessionBuild, tmp_path_factory: pytest.TempPathFactory):
     build = snapshot_build.copy_to(tmp_path_factory.mktemp("e2e") / "build")
+    # the build's Dagster instance goes with it, where the command line looks for it (beside the warehouse)
+    shutil.copytree(snapshot_build.dagster_home, build.root / "work" / "dagster_home")
     with pytest.MonkeyPatch.context() as mp:
         for name, value in build.environment.items():
             mp.setenv(name, value)
         mp.delenv("DAGSTER_HOME", raising=False)
         report = build.published.parent / "report" / "report.json"
         first_build, first_report = build.published.stat().st_mtime_ns, report.stat().st_mtime_ns
-        assert main(["run"]) == 0  # nothing changed: reused, file and report untouched
+        assert main(["run"]) == 0  # nothing changed: nothing materialized, file and report untouched
         assert build.published.stat().st_mtime_ns == first_build
         assert report.stat().st_mtime_ns == first_report
         yield build.published
@@ -47,7 +51,11 @@ def test_every_location_moved_out_of_the_project(snapshot_build: SessionBuild) -
         manifest = {str(snapshot_build.snapshot / row["path"]) for row in csv.DictReader(handle)}
     datasets = {"ods", "staff_survey", "ae", "rtt", "cancer", "sickness", "engagement_panel", "trust_context"}
     assert set(raw_tables) == {f"raw_{d}" for d in datasets} and paths and paths <= manifest
-    assert any((snapshot_build.dagster_home / "storage").iterdir())  # the runs were kept in the moved instance
+    instance = dg.DagsterInstance.from_config(str(snapshot_build.dagster_home))
+    try:  # the runs were kept in the moved instance
+        assert instance.get_runs(limit=1)
+    finally:
+        instance.dispose()
 
 
 def test_published_file_answers_queries(published) -> None:

@@ -46,8 +46,16 @@ def test_failure_sensor_writes_a_summary_naming_the_failed_step(tmp_path: Path) 
     assert "No published file exists yet" in summary
 
 
-def test_instance_template_turns_telemetry_off_and_runs_one_writer_at_a_time() -> None:
+def test_instance_template_turns_telemetry_off_and_runs_one_writer_at_a_time(tmp_path: Path) -> None:
     settings = yaml.safe_load((PROJECT_ROOT / "pipeline" / "instance" / "dagster.yaml").read_text())
     assert settings["telemetry"] == {"enabled": False}
-    assert "sqlite" in settings["storage"]
-    assert settings["run_coordinator"]["config"]["max_concurrent_runs"] == 1
+    assert settings["nux"] == {"enabled": False}  # no sign-up pop-up in the UI
+    assert "storage" not in settings  # Dagster's default: SQLite inside the instance folder
+    assert settings["concurrency"]["runs"]["max_concurrent_runs"] == 1
+    assert settings["concurrency"]["pools"]["default_limit"] == 1
+    (tmp_path / "dagster.yaml").write_bytes((PROJECT_ROOT / "pipeline" / "instance" / "dagster.yaml").read_bytes())
+    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    try:  # the file is valid instance configuration
+        assert not instance.telemetry_enabled
+    finally:
+        instance.dispose()

@@ -4,7 +4,9 @@ The table lists, per partition, each file's local path, official URL, checksum, 
 so every published number can be traced back to the file it came from.
 """
 
+import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -22,6 +24,23 @@ Resolver = Callable[[SourceResource, str | None], list[SourceFile]]
 FILES_USED = "source_files_used"
 
 
+@dataclass(frozen=True)
+class SourceSpec:
+    """What a source asset observes: the files `resolve` finds for each partition."""
+
+    dataset: str
+    resolve: Resolver
+    partitions_def: dg.PartitionsDefinition | None
+
+
+# every raw_<dataset> asset's resolver, for its observable source asset (assets/ingest/source_files.py)
+SOURCES: dict[str, SourceSpec] = {}
+
+
+def source_key(dataset: str) -> dg.AssetKey:
+    return dg.AssetKey(f"source_{dataset}")
+
+
 def raw_files_asset(
     dataset: str,
     resolve: Resolver,
@@ -32,10 +51,12 @@ def raw_files_asset(
     """An ingest asset named `raw_<dataset>` that fetches files via `resolve(source, partition_key)`."""
     table = f"raw_{dataset}"
     doc = dictionary.table("raw_files")
+    SOURCES[dataset] = SourceSpec(dataset, resolve, partitions_def)
 
     @dg.asset(
         name=table,
         group_name="ingest",
+        deps=[source_key(dataset)],
         partitions_def=partitions_def,
         description=description,
         kinds={"python", "duckdb"},
@@ -60,6 +81,8 @@ def raw_files_asset(
                 con, table, frame, "partition_key = ?", [key or ""], ddl=dictionary.table("raw_files").ddl(f'"{table}"')
             )
         return dg.MaterializeResult(
+            # the files' checksums: a refetched, unchanged file leaves everything downstream current
+            data_version=dg.DataVersion(files_checksum(files)),
             metadata={
                 "dagster/row_count": len(files),
                 "source_mode": source.mode,
@@ -69,10 +92,17 @@ def raw_files_asset(
                         for f in files
                     )
                 ),
-            }
+            },
         )
 
     return _asset
+
+
+def files_checksum(files: list[SourceFile]) -> str:
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda f: (f.product, f.period)):
+        digest.update(f"{f.product}\0{f.period}\0{f.sha256}\n".encode())
+    return digest.hexdigest()
 
 
 def retry_if_transient(error: DownloadError, retry_number: int, source: SourceResource) -> dg.RetryRequested | None:

@@ -8,9 +8,11 @@ and while streaming, and the body streamed to a temporary file that the caller r
 """
 
 import hashlib
+import logging
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,12 +23,14 @@ from typing import Protocol, TypeVar
 import requests
 import urllib3
 from tqdm import tqdm
+from urllib3.util import Retry
 
 from pipeline.errors import SourceUnavailableError
 from pipeline.fetch.content import ContentError, check_content_type, check_file, media_type
 from pipeline.fetch.urls import DisallowedURLError, check_official, host_of, is_loopback, resolve_link, rewrite
 
 T = TypeVar("T")
+log = logging.getLogger("pipeline.fetch")
 USER_AGENT = "nhs-change-readiness/0.1 (open-source NHS data pipeline; python-requests)"
 MAX_REDIRECTS = 5
 PAGE_MAX_BYTES = 20 << 20
@@ -167,8 +171,30 @@ def forget_unreachable_hosts() -> None:
     _UNREACHABLE.clear()
 
 
+# set by a stop signal (the command line's SIGTERM handler): a retry wait then ends at once
+STOP = threading.Event()
+
+
+def _policy(settings: FetchSettings) -> Retry:
+    """urllib3's retry policy: 1 + retries attempts, exponential backoff after transient failures only (the caller
+    decides what is transient: connection errors, timeouts, truncated bodies, HTTP 429 and 5xx)."""
+    return Retry(
+        total=max(settings.retries, 0),
+        backoff_factor=settings.backoff_seconds,
+        backoff_max=MAX_BACKOFF_SECONDS,
+        raise_on_redirect=False,
+    )
+
+
+def _wait_before_retry(url: str, seconds: float, number: int, attempts: int, why: str) -> None:
+    """Say what is awaited and for how long, then wait; a stop signal ends the wait at once."""
+    log.warning(f"{host_of(url)}: {why}; retry {number} of {attempts - 1} of {url} in {seconds:g} s")
+    if STOP.wait(seconds):
+        raise DownloadError(url, f"stopped while waiting to retry ({why})")
+
+
 def _with_retries(url: str, settings: FetchSettings, attempt: Callable[[], T]) -> T:
-    """Call attempt() up to 1 + retries times, backing off exponentially after transient failures.
+    """Call attempt() under urllib3's Retry policy, waiting out its backoff after transient failures.
 
     A host that could not be reached at all is not tried again for a while, so an offline run falls back
     to the cache at once for every other file instead of waiting through the retries of each one.
@@ -177,24 +203,33 @@ def _with_retries(url: str, settings: FetchSettings, attempt: Callable[[], T]) -
     earlier = _UNREACHABLE.get(host)
     if earlier is not None and time.monotonic() - earlier[0] < UNREACHABLE_MEMO_SECONDS:
         raise DownloadError(url, f"{host} could not be reached earlier in this run ({earlier[1]})", unreachable=True)
-    attempts = 1 + max(settings.retries, 0)
-    for number in range(1, attempts + 1):
+    policy = _policy(settings)
+    attempts = 1 + policy.total  # type: ignore[operator]
+    while True:
         try:
             return attempt()
         except DownloadError as error:
-            if not error.transient or number == attempts:
-                if error.unreachable:
-                    _UNREACHABLE[host] = (time.monotonic(), error.problem)
-                if error.transient and attempts > 1:
-                    raise DownloadError(
-                        url,
-                        f"{error.problem} (gave up after {attempts} attempts)",
-                        transient=True,
-                        unreachable=error.unreachable,
-                    ) from None
-                raise
-            time.sleep(min(settings.backoff_seconds * 2 ** (number - 1), MAX_BACKOFF_SECONDS))
-    raise AssertionError("unreachable")
+            if error.transient:
+                try:
+                    # urllib3 counts the attempt and computes the next backoff (backoff_factor * 2**(n-1))
+                    policy = policy.increment(method="GET", url=url, error=urllib3.exceptions.ProtocolError(error))
+                except urllib3.exceptions.MaxRetryError:
+                    pass
+                else:
+                    number = len(policy.history)
+                    wait = settings.backoff_seconds * 2 ** (number - 1)
+                    _wait_before_retry(url, min(wait, MAX_BACKOFF_SECONDS), number, attempts, error.problem)
+                    continue
+            if error.unreachable:
+                _UNREACHABLE[host] = (time.monotonic(), error.problem)
+            if error.transient and attempts > 1:
+                raise DownloadError(
+                    url,
+                    f"{error.problem} (gave up after {attempts} attempts)",
+                    transient=True,
+                    unreachable=error.unreachable,
+                ) from None
+            raise
 
 
 def get_page(url: str, settings: FetchSettings) -> Page:

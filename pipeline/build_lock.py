@@ -1,0 +1,43 @@
+"""One build at a time per warehouse: an advisory lock beside it, naming the process that holds it.
+
+DuckDB would refuse a second writer with a lock traceback, after the second build had already started; this lock
+is taken before anything is read or written, so a second `nhs-readiness run` stops at once and changes nothing.
+The kernel releases it when the holder exits, even when killed, so it is never left stale.
+"""
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class BuildRunningError(RuntimeError):
+    """Another build holds the warehouse."""
+
+
+def lock_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".build-lock")
+
+
+@contextmanager
+def build_lock(warehouse: Path) -> Iterator[None]:
+    path = lock_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise BuildRunningError(
+                f"another build (PID {holder}) is writing {warehouse}; wait for it to finish, or stop it first"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()

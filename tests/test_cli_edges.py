@@ -1,0 +1,146 @@
+"""Clear errors at the edges of `nhs-readiness run`: a second build while one runs, and a web build offline."""
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.build_lock import build_lock
+from pipeline.fetch import http
+from pipeline.fetch.http import DownloadError
+from pipeline.fetch.reachability import offline_message
+from pipeline.resources import SourceResource
+from pipeline.settings import PROJECT_ROOT
+
+ODS_URL = "https://www.odsdatasearchandexport.nhs.uk/api/getReport?report=etr"
+
+
+def _environment(root: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DAGSTER_HOME", "NHS_READINESS_SOURCE"}}
+    return env | {
+        "NHS_READINESS_RAW_DIR": str(root / "raw"),
+        "NHS_READINESS_WAREHOUSE": str(root / "work" / "warehouse.duckdb"),
+        "NHS_READINESS_PUBLISHED_DIR": str(root / "published"),
+    }
+
+
+def _listing(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in sorted(root.rglob("*"))}
+
+
+def test_a_second_run_while_one_runs_stops_at_once_naming_it_and_touches_nothing(tmp_path: Path) -> None:
+    env = _environment(tmp_path)
+    warehouse = Path(env["NHS_READINESS_WAREHOUSE"])
+    with build_lock(warehouse):  # this test process is "the running build"
+        before = _listing(tmp_path)
+        started = time.monotonic()
+        second = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", "run"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+        )
+        seconds = time.monotonic() - started
+        after = _listing(tmp_path)
+    assert second.returncode == 3
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1, second.stderr
+    assert f"another build (PID {os.getpid()}) is writing {warehouse}" in lines[0]
+    assert "Traceback" not in second.stderr + second.stdout
+    assert after == before  # no warehouse, no instance, no published file: nothing was created or changed
+    assert seconds < 30  # at once: the lock is taken before anything is loaded
+
+
+OFFLINE_RUN = """
+import socket, sys
+def no_dns(*args, **kwargs):
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+socket.getaddrinfo = no_dns
+from pipeline.cli import main
+sys.exit(main(["run", "--source", "web"]))
+"""
+
+
+def test_a_web_run_with_no_publisher_host_resolving_stops_with_one_line(tmp_path: Path) -> None:
+    env = _environment(tmp_path)
+    started = time.monotonic()
+    offline = subprocess.run(
+        [sys.executable, "-c", OFFLINE_RUN], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert time.monotonic() - started < 60
+    assert offline.returncode == 2
+    errors = offline.stderr.strip().splitlines()
+    assert len(errors) == 1, offline.stderr
+    assert "no publisher host resolves (cms.nhsstaffsurveys.com, digital.nhs.uk, files.digital.nhs.uk" in errors[0]
+    assert "use --source snapshot" in errors[0]
+    assert "Traceback" not in offline.stderr
+    assert sorted(_listing(tmp_path)) == ["work", "work/warehouse.duckdb.build-lock"]  # nothing but the lock
+
+
+def test_a_host_mapped_to_a_loopback_test_server_counts_as_reachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_dns(*_args: object, **_kwargs: object) -> None:
+        raise OSError("offline")
+
+    monkeypatch.setattr("socket.getaddrinfo", no_dns)
+    assert offline_message({}) is not None
+    assert offline_message({"https://www.england.nhs.uk": "http://127.0.0.1:9"}) is None
+
+
+def test_a_retry_wait_says_what_it_waits_for_and_a_stop_signal_ends_it(caplog: pytest.LogCaptureFixture) -> None:
+    settings = SourceResource(retries=3, backoff_seconds=30.0)
+    calls: list[float] = []
+
+    def attempt() -> None:
+        calls.append(time.monotonic())
+        raise DownloadError(ODS_URL, "HTTP 503 Service Unavailable", transient=True)
+
+    stopper = threading.Timer(0.5, http.STOP.set)
+    stopper.start()
+    try:
+        with (
+            caplog.at_level(logging.WARNING, logger="pipeline.fetch"),
+            pytest.raises(DownloadError, match="stopped while waiting to retry"),
+        ):
+            http._with_retries(ODS_URL, settings, attempt)
+    finally:
+        stopper.cancel()
+        http.STOP.clear()
+    assert len(calls) == 1
+    assert time.monotonic() - calls[0] < 5  # not the 30 s backoff
+    assert (
+        "www.odsdatasearchandexport.nhs.uk: HTTP 503 Service Unavailable; retry 1 of 3 of "
+        f"{ODS_URL} in 30 s" in caplog.text
+    )
+
+
+def test_retries_follow_the_policy_then_give_up_naming_the_attempts() -> None:
+    settings = SourceResource(retries=2, backoff_seconds=0.01)
+    calls: list[float] = []
+
+    def attempt() -> None:
+        calls.append(time.monotonic())
+        raise DownloadError(ODS_URL, "HTTP 502 Bad Gateway", transient=True)
+
+    with pytest.raises(DownloadError, match=r"HTTP 502 Bad Gateway \(gave up after 3 attempts\)"):
+        http._with_retries(ODS_URL, settings, attempt)
+    assert len(calls) == 3
+    assert calls[2] - calls[1] >= 0.02 > 0  # the second wait doubles the first (0.01 s, then 0.02 s)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("NHS_READINESS_SOURCE_OPTIONS", "[1]", "NHS_READINESS_SOURCE_OPTIONS must be a JSON object"),
+        ("NHS_READINESS_WAREHOUSE", "s3://bucket/warehouse.duckdb", "s3:// is not supported"),
+    ],
+)
+def test_unusable_settings_are_one_line_not_a_traceback(tmp_path: Path, variable: str, value: str, says: str) -> None:
+    env = _environment(tmp_path) | {variable: value}
+    run = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "run"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [f"nhs-readiness run: {run.stderr.split(': ', 1)[1].strip()}"]
+    assert says in run.stderr and "Traceback" not in run.stderr
