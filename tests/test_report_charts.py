@@ -194,16 +194,19 @@ def test_funnel_limits_on_hand_made_rows(names: pl.DataFrame) -> None:
         group=rf.AMBULANCE,
         survey_year=2024,
     )
-    # worked in tests/helpers/report_frames.py: mean 310700 / 7650; 99.8% half-width 2.7708 at n = 3000
+    # worked in tests/helpers/report_frames.py: mean 310700 / 7650 = 40.6144 %. Overdispersion by hand
+    # (funnel.py docstring): z = (y − p̄) / √(p̄(1 − p̄)/n) = ZA1 4.8912, ZA2 −5.1125, ZA3 −0.6520, ZA4 −0.6255;
+    # winsorised at the 10th/90th percentiles (linear): −3.7744 and 3.2362, so φ = (3.7744² + 0.6520² + 0.6255² +
+    # 3.2362²) / 4 = 6.3837; Σw = 31717.60, Σw² = 3.31296e8, τ² = (4 × 6.3837 − 3) / (31717.60 − 3.31296e8 /
+    # 31717.60) = 0.00105935; ZA1's 99.8% upper limit 40.6144 + 3.0902 × √(0.406144 × 0.593856 / 3000 + τ²) × 100
+    # = 51.0470, so with the between-trust spread allowed for, ZA1 (45.0) and ZA2 (35.0) are within it
     assert mean == pytest.approx(40.61438, abs=1e-4)
     za1 = points.filter(pl.col("org_code") == "ZA1").row(0, named=True)
-    assert za1["outer_hi"] == pytest.approx(40.61438 + 2.77084, abs=1e-4)
-    assert dict(points.select("org_code", "judgement").iter_rows()) == {
-        "ZA1": "worse than the group: outside the control limits",
-        "ZA2": "better than the group: outside the control limits",
-        "ZA3": "within the control limits",
-        "ZA4": "within the control limits",
-    }
+    assert za1["phi"] == pytest.approx(6.38372, abs=1e-4)
+    assert za1["tau2"] == pytest.approx(0.00105935, rel=1e-4)
+    assert za1["outer_hi"] == pytest.approx(51.0470, abs=1e-3)
+    assert za1["inner_lo"] == pytest.approx(33.9975, abs=1e-3)
+    assert set(points["judgement"]) == {"within the control limits"}
     assert funnel.z_value(0.95) == pytest.approx(1.959964, abs=1e-6)
 
     spec = funnel.funnel_plot(
@@ -218,14 +221,15 @@ def test_funnel_limits_on_hand_made_rows(names: pl.DataFrame) -> None:
     ).to_dict()
     assert_common_parts(spec, "(Q12b): Ambulance Trusts, 2024")
     lines, _, dots, labels = spec["layer"]
-    assert lines["encoding"]["x"]["scale"] == {"type": "log"}
+    # the axis stops at the smallest and largest base (ZA3 150, ZA1 3000), not at the next power of ten
+    assert lines["encoding"]["x"]["scale"] == {"type": "log", "domain": [150.0, 3000.0], "nice": False}
     assert lines["encoding"]["y"]["title"] == (
         "Staff often or always burnt out because of their work (Q12b) (% of respondents)"
     )
     assert lines["encoding"]["strokeDash"]["scale"]["domain"] == ["95% limits", "99.8% limits"]
     assert len(dataset_rows(spec, "line")) == 4 * funnel.CURVE_POINTS
     label_data = spec["datasets"][labels["data"]["name"]]
-    assert sorted(row["org_code"] for row in label_data) == ["ZA1", "ZA2"]
+    assert label_data == [], "no trust is outside the overdispersion-adjusted limits, so none is named"
     assert dots["encoding"]["color"]["scale"]["range"] == ["#D55E00", "#999999", "#0072B2"]
 
 
@@ -252,19 +256,20 @@ def test_funnel_on_real_2024_ambulance_trusts(real_data: Path) -> None:
     )
     # the extract's 11 ambulance-sector rows for 2024 (Burned_out_rate = Q12b often + always, Burned_out_base):
     # Σ base = 32842 and Σ rate × base / Σ base = 39.1236 %.
-    # RRU row: Burned_out_base 6034, Burned_out_rate 41.2888828818812 ->
-    # 99.8% upper limit 39.1236 + 3.0902 × √(0.391236 × 0.608764 / 6034) × 100 = 41.0650, so RRU is above it
+    # Overdispersion worked by hand (a plain-Python loop over the 11 rows, not this module): z_i winsorised at
+    # the 10th/90th percentiles gives φ = 7.0472, τ² = 0.00055200. RRU row: Burned_out_base 6034,
+    # Burned_out_rate 41.2888828818812 -> adjusted 99.8% upper limit
+    # 39.1236 + 3.0902 × √(0.391236 × 0.608764 / 6034 + 0.000552) × 100 = 46.6391 (the plain binomial limit,
+    # 41.0650, would have flagged RRU, RYE and RX7: three of eleven ambulance trusts)
     assert points.height == 11 and points["base"].sum() == 32842
     assert mean == pytest.approx(39.1236, abs=1e-4)
     rru = points.filter(pl.col("org_code") == "RRU").row(0, named=True)
-    assert rru["outer_hi"] == pytest.approx(41.0650, abs=1e-3)
-    outside = dict(points.filter(pl.col("outlier")).select("org_code", "position").iter_rows())
-    # RYE 43.3809 (base 2221) above 42.3236; RX7 35.4549 (base 3545) below 36.5906
-    assert outside == {
-        "RRU": "above the 99.8% limits",
-        "RYE": "above the 99.8% limits",
-        "RX7": "below the 99.8% limits",
-    }
+    assert rru["phi"] == pytest.approx(7.04725, abs=1e-4)
+    assert rru["tau2"] == pytest.approx(0.000552, rel=1e-3)
+    assert rru["outer_hi"] == pytest.approx(46.6391, abs=1e-3)
+    assert rru["outer_lo"] == pytest.approx(31.6081, abs=1e-3)
+    # RYE 43.3809 (base 2221) is inside 47.0579; RX7 35.4549 (base 3545) inside 31.4340
+    assert points.filter(pl.col("outlier")).is_empty()
 
 
 def test_trends_compare_the_trust_with_its_group_each_year() -> None:
