@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.publish.charts import export, funnel, heatmap, league, profile, settings, trends, validity
+from assets.publish.charts import export, funnel, heatmap, league, profile, settings, spc_panels, trends, validity
 from assets.publish.charts.common import SPC_COLOURS, caption, decimals_to_double
 from assets.publish.charts.wording import board_sentence, support_type_words, trust_names
 from tests.helpers import report_frames as rf
@@ -449,3 +449,17 @@ def test_a_filled_spec_is_what_altair_writes_for_the_same_chart() -> None:
     assert other["spec"] is filled["spec"]  # one body for every trust
     with pytest.raises(ValueError, match="named dataset ROWS"):
         export.body_spec(alt.Chart(rows).mark_point().encode(x="value:Q"))
+
+
+def test_spc_panels_below_twelve_months_become_a_table_and_every_panel_names_its_months() -> None:
+    rows = trends.spc_rows(rf.spc_monthly(), rf.performance_measures(), org_code="ZA1")
+    # keep all 12 months of A&E (Jan-Dec 2024) and only the first 2 of sickness absence
+    rows = rows.filter((pl.col("measure") == "ae_4hr_pct_all") | (pl.col("period_month") < date(2024, 3, 1)))
+    long, short = spc_panels.split_series(rows)
+    assert long["measure"].unique().to_list() == ["ae_4hr_pct_all"]
+    assert long["label"].unique().item().endswith(", Jan 2024 to Dec 2024 (12 months)")
+    (series,) = short
+    assert (series.months, series.points) == ("Jan 2024 to Feb 2024", 2)
+    # value = 5.0 + 1.0 × ((month % 4) − 1.5) / 2: January 4.75, February 5.25
+    assert series.rows == [{"month": "January 2024", "value": "4.75"}, {"month": "February 2024", "value": "5.25"}]
+    assert spc_panels.month_span(pl.Series([date(2025, 6, 1)])) == "June 2025 only"

@@ -166,7 +166,8 @@ def test_each_chart_has_its_data_as_csv_and_group_charts_as_images(built: tuple[
         league_rows = {row["org_code"]: row for row in csv.DictReader(handle)}
     assert league_rows["ZA1"]["index_score"] == "0.62" and league_rows["ZA4"]["ranked"] == "false"
     funnel = pl.read_csv(group.resolve(csvs[2]))
-    assert funnel.filter(pl.col("outlier"))["org_code"].sort().to_list() == ["ZA1", "ZA2"]
+    # the overdispersion-adjusted limits hold all four (test_report_charts.py works them by hand)
+    assert funnel.filter(pl.col("outlier")).is_empty() and funnel["tau2"][0] > 0
 
     assert Page(report / "trusts" / "ZA1.html").charts == ["profile", "trends", "spc"]
     assert Page(report / "trusts" / "ZC1.html").charts == ["profile", "trends"]

@@ -20,7 +20,7 @@ import jinja2
 import polars as pl
 
 from assets.publish.atomic import building_directory
-from assets.publish.charts import export, funnel, heatmap, league, profile, settings, trends, validity
+from assets.publish.charts import export, funnel, heatmap, league, profile, settings, spc_panels, trends, validity
 from assets.publish.charts.common import caption, decimals_to_double
 from assets.publish.charts.wording import board_sentence, interval_label, rank_text, support_type_words
 
@@ -32,6 +32,17 @@ SOURCES = {
     "funnel": "NHS Staff Survey {year} (NHS England), organisational results",
     "spc": "NHS England and NHS Digital monthly statistics (performance_monthly), limits by nhs-change-readiness",
     "validity": "nhs-change-readiness index_validity, survey year {year}",
+}
+
+
+HEADINGS = {
+    "profile": "Factors and barriers against the group",
+    "trends": "Survey years compared",
+    "spc": "Monthly performance as control charts",
+    "league": "Where each trust stands in the group",
+    "heatmap": "The seven success factors, trust by trust",
+    "funnel": "Burnout against the number of respondents",
+    "validity": "The index against independent outcomes",
 }
 
 
@@ -73,6 +84,7 @@ class ReportSummary:
 class PageChart:
     name: str
     alt: str
+    heading: str
     spec_json: str
     csv: str
     images: dict[str, str]
@@ -135,6 +147,7 @@ class _Writer:
         return PageChart(
             name=name,
             alt=alt_text,
+            heading=HEADINGS.get(name, name.capitalize()),
             spec_json=export.spec_json_for_html(spec),
             csv=self.csv(rows, csv_path),
             images=images,
@@ -288,15 +301,17 @@ def _trust_page(writer: _Writer, inputs: ReportInputs, row: dict[str, Any], name
             f"data/trusts/{code}-trends.csv",
         ),
     ]
+    short_series: list[spc_panels.ShortSeries] = []
     if inputs.spc_monthly is not None and inputs.performance_measures is not None:
         spc_rows = trends.spc_rows(inputs.spc_monthly, inputs.performance_measures, org_code=code)
-        if not spc_rows.is_empty():
+        long_rows, short_series = spc_panels.split_series(spc_rows)
+        if not long_rows.is_empty():
             charts.append(
                 writer.chart(
                     "spc",
                     f"Monthly performance of {label} as statistical process control charts",
-                    trends.spc_chart_from_rows(spc_rows, trust_label=label, caption=writer.caption("spc")),
-                    spc_rows,
+                    trends.spc_chart_from_rows(long_rows, trust_label=label, caption=writer.caption("spc")),
+                    long_rows,
                     f"data/trusts/{code}-spc.csv",
                 )
             )
@@ -312,6 +327,8 @@ def _trust_page(writer: _Writer, inputs: ReportInputs, row: dict[str, Any], name
         group_url=f"groups/{slug(row['benchmarking_group'])}.html",
         sentence=sentence,
         charts=charts,
+        short_series=short_series,
+        spc_minimum=spc_panels.default_rules().short_segment_points,
     )
 
 
