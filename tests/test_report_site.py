@@ -116,9 +116,10 @@ def test_pages_for_the_index_every_group_and_every_trust(built: tuple[Path, Repo
         "groups/ambulance-trusts.html",
         "groups/community-trusts.html",
         "index.html",
+        "methodology.html",
         *[f"trusts/{code}.html" for code in ("ZA1", "ZA2", "ZA3", "ZA4", "ZC1", "ZC2", "ZC3")],
     ]
-    assert (summary.trusts, summary.groups, summary.pages, summary.skipped_charts) == (7, 2, 10, [])
+    assert (summary.trusts, summary.groups, summary.pages, summary.skipped_charts) == (7, 2, 11, [])
     # 1 validity + 3 per group + profile and trends per trust + SPC for ZA1, the only trust with SPC rows
     assert summary.charts == 1 + 3 * 2 + 2 * 7 + 1
     assert summary.bytes == sum(p.stat().st_size for p in report.rglob("*") if p.is_file())
@@ -208,7 +209,7 @@ def test_trust_page_states_the_board_sentence(built: tuple[Path, ReportSummary])
         "national support is Type 3 “People-focused” (work with staff and leaders: engagement, shared purpose, "
         "training and development)."
     )
-    method = (report / "index.html").read_text()
+    method = (report / "methodology.html").read_text()
     for topic in ("Coverage", "Sampling error", "Survey year and financial year", "What the survey can and cannot say"):
         assert f"<h3>{topic}</h3>" in method
     assert "there is no public measure, so treat this factor with most caution" in method
@@ -224,7 +225,7 @@ def test_a_failed_build_keeps_the_previous_report(built: tuple[Path, ReportSumma
     assert (target / "index.html").read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["report"], "the half-built folder was removed"
     rebuilt = build_report(report_inputs(data_note="A second build."), target)
-    assert "A second build." in (target / "index.html").read_text() and rebuilt.pages == 10
+    assert "A second build." in (target / "index.html").read_text() and rebuilt.pages == 11
 
 
 def _check_page(
@@ -339,7 +340,7 @@ def test_the_pipeline_report_covers_every_2024_trust_and_shows_in_dagster(publis
     metadata = report_metadata(report)
     # NSS24 organisational workbook: 210 trusts in the five trust benchmarking groups, all ranked in 2024
     assert (metadata["survey_year"], metadata["trusts"], metadata["ranked_trusts"]) == (2024, 210, 210)
-    assert (metadata["benchmarking_groups"], metadata["pages"]) == (5, 1 + 5 + 210)
+    assert (metadata["benchmarking_groups"], metadata["pages"]) == (5, 2 + 5 + 210)  # index and methodology pages
     assert metadata["report"].value == (report / "index.html").as_uri()
     assert metadata["chart"].value.startswith("![Index against independent outcomes](data:image/png;base64,")
     con = duckdb.connect(str(published), read_only=True)

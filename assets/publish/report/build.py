@@ -61,6 +61,8 @@ class ReportInputs:
     performance_measures: pl.DataFrame | None = None
     validity_summary: pl.DataFrame | None = None
     validity_points: pl.DataFrame | None = None
+    # every indicator with its factor or barrier, source, periods and rationale, for the methodology page
+    indicator_catalogue: pl.DataFrame | None = None
     # replaces every source caption, e.g. to mark synthetic inputs as such
     data_note: str | None = None
     # subtitle lines saying what the validity headings and points are, when they are not the same estimate
@@ -88,6 +90,25 @@ class PageChart:
     spec_json: str
     csv: str
     images: dict[str, str]
+
+
+# chart text no smaller than 11 px (WCAG-minded; the charts' defaults were 10 px)
+READABLE_CONFIG: dict[str, dict[str, int]] = {
+    "axis": {"labelFontSize": 11, "titleFontSize": 12},
+    "legend": {"labelFontSize": 11, "titleFontSize": 12},
+    "header": {"labelFontSize": 12, "titleFontSize": 12},
+    "title": {"subtitleFontSize": 11},
+    "text": {"fontSize": 11},
+}
+
+
+def readable(spec: dict[str, Any], description: str) -> dict[str, Any]:
+    """The spec with its text alternative as Vega's `description` (which Vega puts in the SVG's aria-label, where
+    it would otherwise write "Vega visualization") and chart text of at least 11 px."""
+    config = dict(spec.get("config", {}))
+    for part, sizes in READABLE_CONFIG.items():
+        config[part] = {**config.get(part, {}), **sizes}
+    return {**spec, "description": description, "config": config}
 
 
 def slug(text: str) -> str:
@@ -138,7 +159,7 @@ class _Writer:
         csv_path: str,
         image_stem: str | None = None,
     ) -> PageChart:
-        spec = export.chart_spec(chart, validate=False)
+        spec = readable(export.chart_spec(chart, validate=False), alt_text)
         images = {}
         if image_stem:
             paths = export.save_chart(spec, self.folder / "images", image_stem)
@@ -191,6 +212,8 @@ def _trust_entries(year_index: pl.DataFrame) -> list[dict[str, Any]]:
             if row["index_score"] is not None
             else "not measured",
             "rank_text": rank_text(row["rank_in_group"], row["rank_lo"], row["rank_hi"], row["n_in_group"]),
+            "index_sort": "" if row["index_score"] is None else f"{row['index_score']:.4f}",
+            "rank_sort": "" if row["rank_in_group"] is None else str(row["rank_in_group"]),
         }
         for row in year_index.iter_rows(named=True)
     ]
@@ -408,6 +431,8 @@ def _index_page(writer: _Writer, inputs: ReportInputs, year_index: pl.DataFrame,
             "trusts": members.height,
             "ranked": members.filter(pl.col("rank_in_group").is_not_null()).height,
             "unranked": members.filter(pl.col("rank_in_group").is_null()).height,
+            "median": members["index_score"].median(),
+            "top": members.filter(pl.col("rank_in_group") == 1)["org_name"].to_list(),
         }
         for group in groups
         for members in [year_index.filter(pl.col("benchmarking_group") == group)]
@@ -417,17 +442,31 @@ def _index_page(writer: _Writer, inputs: ReportInputs, year_index: pl.DataFrame,
         .then(pl.format("Factor {}: {}", "area_id", "name"))
         .otherwise(pl.format("Barrier: {}", "name"))
     )
+    indicators = []
+    if inputs.indicator_catalogue is not None:
+        catalogue = inputs.indicator_catalogue.sort("factor_id", "barrier", "indicator_id", nulls_last=True)
+        indicators = catalogue.to_dicts()
+        writer.csv(catalogue, "data/indicator_catalogue.csv")
+    writer.page(
+        "methodology.html",
+        "methodology.html",
+        "",
+        "Method and indicators",
+        indicators=indicators,
+        caveats=caveats.to_dicts(),
+        support_types=settings.support_types().to_dicts(),
+    )
+    trusts = sorted(_trust_entries(year_index), key=lambda t: t["name"])
     writer.page(
         "index.html",
         "index.html",
         "",
         "Trusts and groups",
         groups=group_rows,
-        trusts=sorted(_trust_entries(year_index), key=lambda t: t["name"]),
+        trusts=trusts,
         charts=charts,
         downloads=_whole_tables(writer, inputs),
-        caveats=caveats.to_dicts(),
-        support_types=settings.support_types().to_dicts(),
+        has_catalogue=bool(indicators),
     )
     return skipped
 

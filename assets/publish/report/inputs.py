@@ -119,6 +119,11 @@ def read_report_inputs(database: Path, survey_year: int | None = None) -> Report
                 con, "SELECT org_code, measure, period_month, value, mean, lpl, upl, point_type FROM spc_monthly"
             ),
             performance_measures=measures,
+            indicator_catalogue=_table(
+                con,
+                "SELECT indicator_id, label, question_text, source, question_id, measure, factor_id, factor_name, "
+                "barrier, polarity, weight, periods_available, rationale FROM indicator_catalogue",
+            ),
             # a year with no estimable association (no ranked trusts, or no outcome data) has no validity chart
             validity_summary=summary.drop("against", "note") if not points.is_empty() else None,
             validity_points=points if not points.is_empty() else None,
