@@ -270,9 +270,10 @@ def _check_page(
 def chromium() -> Iterator[object]:
     """Playwright drives Debian's Chromium (its own browser download does not work offline); `offline=True`
     makes any network request fail, and every request is recorded anyway."""
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
+    import playwright.sync_api as playwright  # a dev dependency: its absence fails the test, never skips it
+
     if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is absent: `apt-get install -y chromium` (.ci/run does it when it can)")
+        pytest.fail("Chromium is absent: `apt-get install -y chromium` (.ci/run does it when it can)")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as driver, tempfile.TemporaryDirectory() as profile:
         browser = driver.chromium.launch_persistent_context(

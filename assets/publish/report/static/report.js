@@ -11,8 +11,15 @@
       window.vegaEmbed(element, spec, { renderer: "svg", actions: false })
         .then(function () {
           // Vega labels its SVG from spec.description; keep the page's text alternative wherever Vega wrote one
-          element.querySelectorAll("[aria-label]").forEach(function (node) {
-            if (/^Vega visualization$/.test(node.getAttribute("aria-label"))) { node.setAttribute("aria-label", label); }
+          // the container (role="img") carries the text alternative; Vega would label the SVG "Vega visualization"
+          // and leave some mark groups with an image role and no name, so the SVG takes the same label and is
+          // hidden from assistive technology, which reads the container and the table of numbers instead
+          // vega-embed makes it a "graphics-document"; a chart with its own controls (a sort menu) is a group
+          element.setAttribute("role", element.querySelector("input, select") ? "group" : "img");
+          element.setAttribute("aria-label", label);
+          element.querySelectorAll("svg").forEach(function (node) {
+            node.setAttribute("aria-label", label);
+            node.setAttribute("aria-hidden", "true");
           });
           element.dataset.rendered = "true";
         })
