@@ -23,6 +23,7 @@ from assets.publish.atomic import building_directory
 from assets.publish.charts import export, funnel, heatmap, league, profile, settings, spc_panels, trends, validity
 from assets.publish.charts.common import caption, decimals_to_double
 from assets.publish.charts.wording import board_sentence, interval_label, rank_text, support_type_words
+from assets.publish.report import drivers as driver_rules
 
 HERE = Path(__file__).parent
 MANIFEST = "report.json"
@@ -63,6 +64,8 @@ class ReportInputs:
     validity_points: pl.DataFrame | None = None
     # every indicator with its factor or barrier, source, periods and rationale, for the methodology page
     indicator_catalogue: pl.DataFrame | None = None
+    # the survey year's rows of `indicators`, for the trust pages' drivers tables
+    indicators: pl.DataFrame | None = None
     # replaces every source caption, e.g. to mark synthetic inputs as such
     data_note: str | None = None
     # subtitle lines saying what the validity headings and points are, when they are not the same estimate
@@ -287,7 +290,76 @@ def _group_page(writer: _Writer, inputs: ReportInputs, group: str, members: pl.D
     return skipped
 
 
-def _trust_page(writer: _Writer, inputs: ReportInputs, row: dict[str, Any], names: dict[str, dict[str, str]]) -> None:
+def _weak_areas(
+    inputs: ReportInputs,
+    row: dict[str, Any],
+    names: dict[str, dict[str, str]],
+    context: "_DriverContext | None",
+) -> list[dict[str, Any]]:
+    """For each area the index marks weak: its indicators furthest below the group and the peers to learn from."""
+    if context is None:
+        return []
+    areas = []
+    trust_rows = context.by_trust.get(row["org_code"], context.empty)
+    for kind, area in driver_rules.weak_areas(row):
+        column = "factor_id" if kind == "factor" else "barrier"
+        found = driver_rules.drivers(trust_rows, context.statistics, context.catalogue, kind=kind, area=area)
+        peers = driver_rules.learn_from(
+            context.scores[kind], inputs.names, org_code=row["org_code"], area_column=column, area=area
+        )
+        label = (
+            f"Factor {area}: {names['factor'].get(area, area)}"
+            if kind == "factor"
+            else (f"Barrier: {names['barrier'].get(area, area)}")
+        )
+        areas.append({"label": label, "drivers": found.to_dicts(), "peers": peers.to_dicts()})
+    return areas
+
+
+@dataclass(frozen=True)
+class _DriverContext:
+    statistics: pl.DataFrame
+    catalogue: pl.DataFrame
+    by_trust: dict[str, pl.DataFrame]
+    empty: pl.DataFrame
+    scores: dict[str, pl.DataFrame]
+
+
+def _driver_context(inputs: ReportInputs) -> _DriverContext | None:
+    if inputs.indicators is None or inputs.indicator_catalogue is None:
+        return None
+    year_rows = decimals_to_double(inputs.indicators).filter(pl.col("survey_year") == inputs.survey_year)
+    return _DriverContext(
+        statistics=driver_rules.group_statistics(year_rows),
+        catalogue=inputs.indicator_catalogue,
+        by_trust={str(k[0]): v for k, v in year_rows.partition_by("org_code", as_dict=True).items()},
+        empty=year_rows.clear(),
+        scores={
+            kind: decimals_to_double(frame).filter(pl.col("survey_year") == inputs.survey_year)
+            for kind, frame in (("factor", inputs.factor_scores), ("barrier", inputs.barrier_scores))
+        },
+    )
+
+
+def _numbers(frame: pl.DataFrame) -> dict[str, Any]:
+    """A chart's rows as a table for the page (its text alternative): floats to 2 decimals, dates as written."""
+    shown = frame.select([c for c in frame.columns if frame[c].dtype != pl.Object])
+    return {
+        "columns": shown.columns,
+        "rows": [
+            [f"{v:.2f}" if isinstance(v, float) else ("" if v is None else str(v)) for v in r]
+            for r in shown.iter_rows()
+        ],
+    }
+
+
+def _trust_page(
+    writer: _Writer,
+    inputs: ReportInputs,
+    row: dict[str, Any],
+    names: dict[str, dict[str, str]],
+    context: "_DriverContext | None" = None,
+) -> None:
     code, label, year = row["org_code"], row["label"], inputs.survey_year
     scales, cap = settings.scales(), writer.caption("index")
     profile_rows = profile.profile_rows(
@@ -324,6 +396,7 @@ def _trust_page(writer: _Writer, inputs: ReportInputs, row: dict[str, Any], name
             f"data/trusts/{code}-trends.csv",
         ),
     ]
+    chart_rows = [profile_rows, trend_rows]
     short_series: list[spc_panels.ShortSeries] = []
     if inputs.spc_monthly is not None and inputs.performance_measures is not None:
         spc_rows = trends.spc_rows(inputs.spc_monthly, inputs.performance_measures, org_code=code)
@@ -338,6 +411,8 @@ def _trust_page(writer: _Writer, inputs: ReportInputs, row: dict[str, Any], name
                     f"data/trusts/{code}-spc.csv",
                 )
             )
+            chart_rows.append(long_rows)
+    numbers = [{"heading": chart.heading, **_numbers(frame)} for chart, frame in zip(charts, chart_rows, strict=True)]
     sentence = board_sentence(row, row["org_name"], names["factor"], names["barrier"], settings.support_types())
     writer.page(
         f"trusts/{code}.html",
@@ -351,6 +426,9 @@ def _trust_page(writer: _Writer, inputs: ReportInputs, row: dict[str, Any], name
         sentence=sentence,
         charts=charts,
         short_series=short_series,
+        weak_areas=_weak_areas(inputs, row, names, context),
+        drivers_available=context is not None,
+        numbers=numbers,
         spc_minimum=spc_panels.default_rules().short_segment_points,
     )
 
@@ -501,8 +579,9 @@ def build_report(inputs: ReportInputs, target: Path) -> ReportSummary:
         skipped = _index_page(writer, inputs, year_index, groups)
         for group in groups:
             skipped += _group_page(writer, inputs, group, year_index.filter(pl.col("benchmarking_group") == group))
+        context = _driver_context(inputs)
         for row in year_index.iter_rows(named=True):
-            _trust_page(writer, inputs, row, names)
+            _trust_page(writer, inputs, row, names, context)
         _write_manifest(folder, inputs, year_index, groups)
         files, size = _folder_bytes(folder)
     return ReportSummary(
