@@ -157,12 +157,13 @@ def test_search_index_lists_every_trust_and_group(built: tuple[Path, ReportSumma
     assert all((report / e["url"]).is_file() for e in entries)
 
 
-def test_each_chart_has_its_data_as_csv_and_group_charts_as_images(built: tuple[Path, ReportSummary]) -> None:
+def test_each_chart_has_its_data_as_csv(built: tuple[Path, ReportSummary]) -> None:
     report, _ = built
     group = Page(report / "groups" / "ambulance-trusts.html")
     assert group.charts == ["league", "heatmap", "funnel"]
     csvs = [link for link in group.downloads if link.endswith(".csv")]
-    assert len(csvs) == 3 and len([link for link in group.downloads if link.endswith((".png", ".svg"))]) == 6
+    # images are saved from the chart's own menu in the browser (vega-embed export), not built for every chart
+    assert len(csvs) == 3 and not [link for link in group.downloads if link.endswith((".png", ".svg"))]
     with group.resolve(csvs[0]).open() as handle:
         league_rows = {row["org_code"]: row for row in csv.DictReader(handle)}
     assert league_rows["ZA1"]["index_score"] == "0.62" and league_rows["ZA4"]["ranked"] == "false"

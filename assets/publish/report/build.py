@@ -235,7 +235,6 @@ def _group_page(writer: _Writer, inputs: ReportInputs, group: str, members: pl.D
             ),
             league.league_rows(inputs.readiness_index, inputs.names, group, year),
             f"data/groups/{group_slug}-league.csv",
-            image_stem=f"{group_slug}-league",
         ),
         writer.chart(
             "heatmap",
@@ -247,7 +246,6 @@ def _group_page(writer: _Writer, inputs: ReportInputs, group: str, members: pl.D
                 inputs.readiness_index, inputs.factor_scores, inputs.names, group=group, survey_year=year
             ),
             f"data/groups/{group_slug}-heatmap.csv",
-            image_stem=f"{group_slug}-heatmap",
         ),
     ]
     skipped = []
@@ -270,7 +268,6 @@ def _group_page(writer: _Writer, inputs: ReportInputs, group: str, members: pl.D
                 ),
                 points,
                 f"data/groups/{group_slug}-funnel-{measure.question_id}.csv",
-                image_stem=f"{group_slug}-funnel",
             )
         )
     except ValueError as reason:

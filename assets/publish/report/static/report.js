@@ -8,14 +8,21 @@
     document.querySelectorAll("[data-chart]").forEach(function (element) {
       var spec = JSON.parse(document.getElementById("spec-" + element.dataset.chart).textContent);
       var label = element.getAttribute("aria-label");
-      window.vegaEmbed(element, spec, { renderer: "svg", actions: false })
+      window.vegaEmbed(element, spec, {
+        renderer: "svg",
+        // "Save as SVG / PNG" drawn in the browser: no image files to build for every chart
+        actions: { export: true, source: false, compiled: false, editor: false },
+      })
         .then(function () {
           // Vega labels its SVG from spec.description; keep the page's text alternative wherever Vega wrote one
           // the container (role="img") carries the text alternative; Vega would label the SVG "Vega visualization"
           // and leave some mark groups with an image role and no name, so the SVG takes the same label and is
           // hidden from assistive technology, which reads the container and the table of numbers instead
-          // vega-embed makes it a "graphics-document"; a chart with its own controls (a sort menu) is a group
-          element.setAttribute("role", element.querySelector("input, select") ? "group" : "img");
+          // vega-embed makes it a "graphics-document"; a chart with controls (sort menu, save menu) is a group
+          element.setAttribute("role", element.querySelector("input, select, summary") ? "group" : "img");
+          element.querySelectorAll("summary").forEach(function (node) {
+            node.setAttribute("aria-label", "Save this chart as an image (SVG or PNG)");
+          });
           element.setAttribute("aria-label", label);
           element.querySelectorAll("svg").forEach(function (node) {
             node.setAttribute("aria-label", label);
