@@ -81,6 +81,10 @@ def test_decimal_columns_are_cast_to_double() -> None:
     assert cast["index_score"].to_list() == [0.62]
 
 
+def interval_title(spec: dict[str, Any]) -> str:
+    return settings.scales()["index"].title
+
+
 def test_league_table_with_decimal_input_sorts_by_rank_and_shows_unranked_apart(names: pl.DataFrame) -> None:
     con = duckdb.connect()
     con.register("frame", rf.readiness_index())
@@ -91,7 +95,11 @@ def test_league_table_with_decimal_input_sorts_by_rank_and_shows_unranked_apart(
         index, names, group=rf.AMBULANCE, survey_year=2024, scale=settings.scales()["index"], caption=CAPTION
     ).to_dict()
     assert_common_parts(spec, "Change-readiness index, Ambulance Trusts, 2024")
-    ranked, unranked = spec["vconcat"]
+    top_axis, ranked, unranked = spec["vconcat"]
+    # the x axis is repeated at the top of the league, on the shared scale
+    assert top_axis["encoding"]["x"]["axis"] == {"orient": "top", "title": interval_title(spec)}
+    # each row names its rank interval, visible without hovering
+    assert ranked["layer"][1]["encoding"]["y"]["field"] == "row_label"
     assert "Ranked trusts (3)" in ranked["title"]["text"] and "not ranked" in unranked["title"]["text"]
     rows = [row for rows in spec["datasets"].values() for row in rows if "label" in row]
     by_panel = {row["org_code"]: row for row in rows}
@@ -100,6 +108,7 @@ def test_league_table_with_decimal_input_sorts_by_rank_and_shows_unranked_apart(
     assert by_panel["ZA1"]["rank_text"] == "1 of 3 (90% interval 1 to 2)"
     assert by_panel["ZA4"]["rank_text"] == "listed, not ranked: coverage below the minimum"
     interval = ranked["layer"][1]["encoding"]
+    assert any(row.get("row_label", "").endswith("(ZA1) · 1 of 3 (90% interval 1 to 2)") for row in rows)
     assert (interval["x"]["field"], interval["x2"]["field"]) == ("index_lo", "index_hi")
     assert "standardised score, 0 = benchmarking-group average" in interval["x"]["title"]
     assert "rank_text" in [t["field"] for t in interval["tooltip"]]
