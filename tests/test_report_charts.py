@@ -189,6 +189,9 @@ def test_heatmap_standardises_each_factor_within_the_group_and_sorts_by_a_bound_
     measured = spec["layer"][1]
     assert measured["encoding"]["color"]["scale"] == {"scheme": "blueorange", "reverse": True, "domainMid": 0}
     assert measured["encoding"]["y"]["sort"] == {"field": "sort_key", "op": "min"}
+    # coloured by the published factor score (the trust page's number), labels never truncated
+    assert measured["encoding"]["color"]["field"] == "score"
+    assert measured["encoding"]["y"]["axis"] == {"labelLimit": 0}
     calculate = next(t for node in walk(spec) for t in node.get("transform", []) if "calculate" in t)
     assert "sort_by == 'Readiness index'" in calculate["calculate"]
 

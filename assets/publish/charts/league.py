@@ -86,7 +86,7 @@ def _panel(
         "row_label:N",
         sort=alt.EncodingSortField("order", order="ascending"),
         title=None,
-        axis=alt.Axis(labelLimit=520),
+        axis=alt.Axis(labelLimit=640),
     )
     tooltip = [
         alt.Tooltip("label:N", title="Trust"),
