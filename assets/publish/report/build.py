@@ -24,6 +24,7 @@ from assets.publish.charts import export, funnel, heatmap, league, profile, sett
 from assets.publish.charts.common import caption, decimals_to_double
 from assets.publish.charts.wording import board_sentence, interval_label, rank_text, support_type_words
 from assets.publish.report import drivers as driver_rules
+from assets.publish.report.advice import support_advice
 
 HERE = Path(__file__).parent
 MANIFEST = "report.json"
@@ -424,6 +425,7 @@ def _trust_page(
         charts=charts,
         short_series=short_series,
         weak_areas=_weak_areas(inputs, row, names, context),
+        advice=support_advice(row, support_type_words(row["suggested_support_type"], settings.support_types())),
         drivers_available=context is not None,
         numbers=numbers,
         spc_minimum=spc_panels.default_rules().short_segment_points,
