@@ -1,7 +1,7 @@
 """Benchmark: build every chart and the whole offline report for one survey year.
 
-Target (issue 7): under 60 s for every trust and group of one survey year; the script also reports the size on
-disk and peak memory.
+Target (issue 16): under 10 s on two cores and under 600 MB peak memory for every trust and group of one survey
+year, with the drivers, methodology and number tables; the script also reports the size on disk.
 
 By default the inputs are the real published tables: the file `nhs-readiness run` publishes
 (data/published/nhs_change_readiness.duckdb, or --database), read as the `published_report` asset reads them, for
