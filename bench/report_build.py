@@ -242,12 +242,12 @@ def main() -> None:
         f"report: {summary.trusts} trusts, {summary.groups} groups, {summary.pages} pages, {summary.charts} charts, "
         f"{summary.files} files"
     )
-    print(f"build time: {summary.seconds:.1f} s (target < 60 s)")
+    print(f"build time: {summary.seconds:.1f} s (target < 10 s on two cores)")
     print(
         f"size on disk: {summary.bytes / 1e6:.1f} MB  "
         + "  ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sorted(sizes.items()))
     )
-    print(f"peak memory (RSS): {peak_mb:.0f} MB")
+    print(f"peak memory (RSS): {peak_mb:.0f} MB (target < 600 MB)")
     if summary.skipped_charts:
         print("skipped charts:", "; ".join(summary.skipped_charts))
 
