@@ -419,6 +419,19 @@ def test_board_sentence_reads_as_one_sentence(barrier_names: dict[str, str]) -> 
     text = board_sentence(unranked.row(0, named=True), "Trust D", {}, barrier_names, settings.support_types())
     assert "listed, not ranked, among Ambulance Trusts because only 40% of the index could be measured" in text
     assert "suggested national support is" not in text
+    # once the index method publishes support_status, a type is named only where its rule gives one
+    held_back = {**row, "support_status": "no clear weakest barrier", "suggested_support_type": None}
+    text = board_sentence(held_back, "Trust A", {}, barrier_names, settings.support_types())
+    assert text.endswith(
+        "its weakest barrier is headspace to make change happen; no national support type is suggested "
+        "(no clear weakest barrier)."
+    )
+    given = {**row, "support_status": "suggested"}
+    text = board_sentence(given, "Trust A", {}, barrier_names, settings.support_types())
+    assert text.endswith(
+        "so the suggested national support is Type 2 “Proactive support” (practical help to "
+        "change: dedicated resources, time and improvement expertise)."
+    )
 
 
 def test_export_writes_png_svg_and_standalone_html(tmp_path: Path, names: pl.DataFrame) -> None:
