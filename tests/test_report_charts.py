@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.publish.charts import export, funnel, heatmap, league, profile, settings, trends, validity
+from assets.publish.charts import export, funnel, heatmap, league, profile, settings, spc_panels, trends, validity
 from assets.publish.charts.common import SPC_COLOURS, caption, decimals_to_double
 from assets.publish.charts.wording import board_sentence, support_type_words, trust_names
 from tests.helpers import report_frames as rf
@@ -81,6 +81,10 @@ def test_decimal_columns_are_cast_to_double() -> None:
     assert cast["index_score"].to_list() == [0.62]
 
 
+def interval_title(spec: dict[str, Any]) -> str:
+    return settings.scales()["index"].title
+
+
 def test_league_table_with_decimal_input_sorts_by_rank_and_shows_unranked_apart(names: pl.DataFrame) -> None:
     con = duckdb.connect()
     con.register("frame", rf.readiness_index())
@@ -91,7 +95,11 @@ def test_league_table_with_decimal_input_sorts_by_rank_and_shows_unranked_apart(
         index, names, group=rf.AMBULANCE, survey_year=2024, scale=settings.scales()["index"], caption=CAPTION
     ).to_dict()
     assert_common_parts(spec, "Change-readiness index, Ambulance Trusts, 2024")
-    ranked, unranked = spec["vconcat"]
+    top_axis, ranked, unranked = spec["vconcat"]
+    # the x axis is repeated at the top of the league, on the shared scale
+    assert top_axis["encoding"]["x"]["axis"] == {"orient": "top", "title": interval_title(spec)}
+    # each row names its rank interval, visible without hovering
+    assert ranked["layer"][1]["encoding"]["y"]["field"] == "row_label"
     assert "Ranked trusts (3)" in ranked["title"]["text"] and "not ranked" in unranked["title"]["text"]
     rows = [row for rows in spec["datasets"].values() for row in rows if "label" in row]
     by_panel = {row["org_code"]: row for row in rows}
@@ -100,6 +108,7 @@ def test_league_table_with_decimal_input_sorts_by_rank_and_shows_unranked_apart(
     assert by_panel["ZA1"]["rank_text"] == "1 of 3 (90% interval 1 to 2)"
     assert by_panel["ZA4"]["rank_text"] == "listed, not ranked: coverage below the minimum"
     interval = ranked["layer"][1]["encoding"]
+    assert any(row.get("row_label", "").endswith("(ZA1) · 1 of 3 (90% interval 1 to 2)") for row in rows)
     assert (interval["x"]["field"], interval["x2"]["field"]) == ("index_lo", "index_hi")
     assert "standardised score, 0 = benchmarking-group average" in interval["x"]["title"]
     assert "rank_text" in [t["field"] for t in interval["tooltip"]]
@@ -180,6 +189,9 @@ def test_heatmap_standardises_each_factor_within_the_group_and_sorts_by_a_bound_
     measured = spec["layer"][1]
     assert measured["encoding"]["color"]["scale"] == {"scheme": "blueorange", "reverse": True, "domainMid": 0}
     assert measured["encoding"]["y"]["sort"] == {"field": "sort_key", "op": "min"}
+    # coloured by the published factor score (the trust page's number), labels never truncated
+    assert measured["encoding"]["color"]["field"] == "score"
+    assert measured["encoding"]["y"]["axis"] == {"labelLimit": 0}
     calculate = next(t for node in walk(spec) for t in node.get("transform", []) if "calculate" in t)
     assert "sort_by == 'Readiness index'" in calculate["calculate"]
 
@@ -194,16 +206,19 @@ def test_funnel_limits_on_hand_made_rows(names: pl.DataFrame) -> None:
         group=rf.AMBULANCE,
         survey_year=2024,
     )
-    # worked in tests/helpers/report_frames.py: mean 310700 / 7650; 99.8% half-width 2.7708 at n = 3000
+    # worked in tests/helpers/report_frames.py: mean 310700 / 7650 = 40.6144 %. Overdispersion by hand
+    # (funnel.py docstring): z = (y − p̄) / √(p̄(1 − p̄)/n) = ZA1 4.8912, ZA2 −5.1125, ZA3 −0.6520, ZA4 −0.6255;
+    # winsorised at the 10th/90th percentiles (linear): −3.7744 and 3.2362, so φ = (3.7744² + 0.6520² + 0.6255² +
+    # 3.2362²) / 4 = 6.3837; Σw = 31717.60, Σw² = 3.31296e8, τ² = (4 × 6.3837 − 3) / (31717.60 − 3.31296e8 /
+    # 31717.60) = 0.00105935; ZA1's 99.8% upper limit 40.6144 + 3.0902 × √(0.406144 × 0.593856 / 3000 + τ²) × 100
+    # = 51.0470, so with the between-trust spread allowed for, ZA1 (45.0) and ZA2 (35.0) are within it
     assert mean == pytest.approx(40.61438, abs=1e-4)
     za1 = points.filter(pl.col("org_code") == "ZA1").row(0, named=True)
-    assert za1["outer_hi"] == pytest.approx(40.61438 + 2.77084, abs=1e-4)
-    assert dict(points.select("org_code", "judgement").iter_rows()) == {
-        "ZA1": "worse than the group: outside the control limits",
-        "ZA2": "better than the group: outside the control limits",
-        "ZA3": "within the control limits",
-        "ZA4": "within the control limits",
-    }
+    assert za1["phi"] == pytest.approx(6.38372, abs=1e-4)
+    assert za1["tau2"] == pytest.approx(0.00105935, rel=1e-4)
+    assert za1["outer_hi"] == pytest.approx(51.0470, abs=1e-3)
+    assert za1["inner_lo"] == pytest.approx(33.9975, abs=1e-3)
+    assert set(points["judgement"]) == {"within the control limits"}
     assert funnel.z_value(0.95) == pytest.approx(1.959964, abs=1e-6)
 
     spec = funnel.funnel_plot(
@@ -218,14 +233,15 @@ def test_funnel_limits_on_hand_made_rows(names: pl.DataFrame) -> None:
     ).to_dict()
     assert_common_parts(spec, "(Q12b): Ambulance Trusts, 2024")
     lines, _, dots, labels = spec["layer"]
-    assert lines["encoding"]["x"]["scale"] == {"type": "log"}
+    # the axis stops at the smallest and largest base (ZA3 150, ZA1 3000), not at the next power of ten
+    assert lines["encoding"]["x"]["scale"] == {"type": "log", "domain": [150.0, 3000.0], "nice": False}
     assert lines["encoding"]["y"]["title"] == (
         "Staff often or always burnt out because of their work (Q12b) (% of respondents)"
     )
     assert lines["encoding"]["strokeDash"]["scale"]["domain"] == ["95% limits", "99.8% limits"]
     assert len(dataset_rows(spec, "line")) == 4 * funnel.CURVE_POINTS
     label_data = spec["datasets"][labels["data"]["name"]]
-    assert sorted(row["org_code"] for row in label_data) == ["ZA1", "ZA2"]
+    assert label_data == [], "no trust is outside the overdispersion-adjusted limits, so none is named"
     assert dots["encoding"]["color"]["scale"]["range"] == ["#D55E00", "#999999", "#0072B2"]
 
 
@@ -252,19 +268,20 @@ def test_funnel_on_real_2024_ambulance_trusts(real_data: Path) -> None:
     )
     # the extract's 11 ambulance-sector rows for 2024 (Burned_out_rate = Q12b often + always, Burned_out_base):
     # Σ base = 32842 and Σ rate × base / Σ base = 39.1236 %.
-    # RRU row: Burned_out_base 6034, Burned_out_rate 41.2888828818812 ->
-    # 99.8% upper limit 39.1236 + 3.0902 × √(0.391236 × 0.608764 / 6034) × 100 = 41.0650, so RRU is above it
+    # Overdispersion worked by hand (a plain-Python loop over the 11 rows, not this module): z_i winsorised at
+    # the 10th/90th percentiles gives φ = 7.0472, τ² = 0.00055200. RRU row: Burned_out_base 6034,
+    # Burned_out_rate 41.2888828818812 -> adjusted 99.8% upper limit
+    # 39.1236 + 3.0902 × √(0.391236 × 0.608764 / 6034 + 0.000552) × 100 = 46.6391 (the plain binomial limit,
+    # 41.0650, would have flagged RRU, RYE and RX7: three of eleven ambulance trusts)
     assert points.height == 11 and points["base"].sum() == 32842
     assert mean == pytest.approx(39.1236, abs=1e-4)
     rru = points.filter(pl.col("org_code") == "RRU").row(0, named=True)
-    assert rru["outer_hi"] == pytest.approx(41.0650, abs=1e-3)
-    outside = dict(points.filter(pl.col("outlier")).select("org_code", "position").iter_rows())
-    # RYE 43.3809 (base 2221) above 42.3236; RX7 35.4549 (base 3545) below 36.5906
-    assert outside == {
-        "RRU": "above the 99.8% limits",
-        "RYE": "above the 99.8% limits",
-        "RX7": "below the 99.8% limits",
-    }
+    assert rru["phi"] == pytest.approx(7.04725, abs=1e-4)
+    assert rru["tau2"] == pytest.approx(0.000552, rel=1e-3)
+    assert rru["outer_hi"] == pytest.approx(46.6391, abs=1e-3)
+    assert rru["outer_lo"] == pytest.approx(31.6081, abs=1e-3)
+    # RYE 43.3809 (base 2221) is inside 47.0579; RX7 35.4549 (base 3545) inside 31.4340
+    assert points.filter(pl.col("outlier")).is_empty()
 
 
 def test_trends_compare_the_trust_with_its_group_each_year() -> None:
@@ -402,6 +419,19 @@ def test_board_sentence_reads_as_one_sentence(barrier_names: dict[str, str]) -> 
     text = board_sentence(unranked.row(0, named=True), "Trust D", {}, barrier_names, settings.support_types())
     assert "listed, not ranked, among Ambulance Trusts because only 40% of the index could be measured" in text
     assert "suggested national support is" not in text
+    # once the index method publishes support_status, a type is named only where its rule gives one
+    held_back = {**row, "support_status": "no clear weakest barrier", "suggested_support_type": None}
+    text = board_sentence(held_back, "Trust A", {}, barrier_names, settings.support_types())
+    assert text.endswith(
+        "its weakest barrier is headspace to make change happen; no national support type is suggested "
+        "(no clear weakest barrier)."
+    )
+    given = {**row, "support_status": "suggested"}
+    text = board_sentence(given, "Trust A", {}, barrier_names, settings.support_types())
+    assert text.endswith(
+        "so the suggested national support is Type 2 “Proactive support” (practical help to "
+        "change: dedicated resources, time and improvement expertise)."
+    )
 
 
 def test_export_writes_png_svg_and_standalone_html(tmp_path: Path, names: pl.DataFrame) -> None:
@@ -444,3 +474,17 @@ def test_a_filled_spec_is_what_altair_writes_for_the_same_chart() -> None:
     assert other["spec"] is filled["spec"]  # one body for every trust
     with pytest.raises(ValueError, match="named dataset ROWS"):
         export.body_spec(alt.Chart(rows).mark_point().encode(x="value:Q"))
+
+
+def test_spc_panels_below_twelve_months_become_a_table_and_every_panel_names_its_months() -> None:
+    rows = trends.spc_rows(rf.spc_monthly(), rf.performance_measures(), org_code="ZA1")
+    # keep all 12 months of A&E (Jan-Dec 2024) and only the first 2 of sickness absence
+    rows = rows.filter((pl.col("measure") == "ae_4hr_pct_all") | (pl.col("period_month") < date(2024, 3, 1)))
+    long, short = spc_panels.split_series(rows)
+    assert long["measure"].unique().to_list() == ["ae_4hr_pct_all"]
+    assert long["label"].unique().item().endswith(", Jan 2024 to Dec 2024 (12 months)")
+    (series,) = short
+    assert (series.months, series.points) == ("Jan 2024 to Feb 2024", 2)
+    # value = 5.0 + 1.0 × ((month % 4) − 1.5) / 2: January 4.75, February 5.25
+    assert series.rows == [{"month": "January 2024", "value": "4.75"}, {"month": "February 2024", "value": "5.25"}]
+    assert spc_panels.month_span(pl.Series([date(2025, 6, 1)])) == "June 2025 only"

@@ -81,7 +81,10 @@ def factor_heatmap(
                 title="Success factor",
                 axis=alt.Axis(labelAngle=-30, labelLimit=220),
             ),
-            y=alt.Y("label:N", sort=alt.EncodingSortField("sort_key", op="min"), title=None),
+            # labels end with the ODS code, so they are never cut
+            y=alt.Y(
+                "label:N", sort=alt.EncodingSortField("sort_key", op="min"), title=None, axis=alt.Axis(labelLimit=0)
+            ),
             tooltip=[
                 alt.Tooltip("label:N", title="Trust"),
                 alt.Tooltip("factor_label:N", title="Factor"),
@@ -97,10 +100,11 @@ def factor_heatmap(
         .transform_filter("datum.measured")
         .encode(
             color=alt.Color(
-                "z:Q",
-                # blue above the group, orange below: the diverging pair stays distinct under colour-vision deficiency
+                "score:Q",
+                # the published factor score, the number the trust page shows (not re-standardised); blue above the
+                # group, orange below: the diverging pair stays distinct under colour-vision deficiency
                 scale=alt.Scale(scheme="blueorange", reverse=True, domainMid=0),
-                legend=alt.Legend(title=["Factor score", "(SD from group mean)"]),
+                legend=alt.Legend(title=["Factor score", "(0 = group average)"]),
             )
         )
     )
@@ -112,7 +116,7 @@ def factor_heatmap(
             height=max(14 * rows["org_code"].n_unique(), 60),
             title=title(
                 f"Success factors by trust, {group}, {survey_year}",
-                "Each cell: the trust's factor score in standard deviations from the group mean for that factor; "
+                "Each cell: the trust's published factor score, as on its own page (0 = typical for the group); "
                 "grey: not measured.",
                 caption,
             ),

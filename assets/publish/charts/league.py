@@ -80,8 +80,13 @@ def league_rows(index: pl.DataFrame, names: pl.DataFrame, group: str, survey_yea
 def _panel(
     rows: pl.DataFrame, scale: Scale, colours: tuple[str, str], heading: str, median: float | None
 ) -> alt.LayerChart:
+    # the rank interval sits in the row label, visible without hovering
+    rows = rows.with_columns(row_label=pl.format("{} · {}", "label", "rank_text"))
     y = alt.Y(
-        "label:N", sort=alt.EncodingSortField("order", order="ascending"), title=None, axis=alt.Axis(labelLimit=320)
+        "row_label:N",
+        sort=alt.EncodingSortField("order", order="ascending"),
+        title=None,
+        axis=alt.Axis(labelLimit=640),
     )
     tooltip = [
         alt.Tooltip("label:N", title="Trust"),
@@ -119,7 +124,13 @@ def league_table(
     ranked = rows.filter(pl.col("ranked"))
     unranked = rows.filter(~pl.col("ranked"))
     median = ranked["index_score"].median() if ranked.height else None
-    panels = []
+    # the x axis also at the top (an empty strip sharing the scale), so a long league reads without scrolling back
+    panels: list[alt.Chart | alt.LayerChart] = [
+        alt.Chart(pl.DataFrame({"index_score": [rows["index_lo"].min(), rows["index_hi"].max()]}))
+        .mark_point(opacity=0)
+        .encode(x=alt.X("index_score:Q", axis=alt.Axis(orient="top", title=scale.title)))
+        .properties(width=CHART_WIDTH, height=1)
+    ]
     if ranked.height:
         panels.append(
             _panel(ranked, scale, (BLUE, SKY), f"Ranked trusts ({ranked.height}); dashed line: group median", median)

@@ -98,10 +98,18 @@ def board_sentence(
     weakest = [index_row[k] for k in ("weakest_factor_1", "weakest_factor_2") if index_row[k] is not None]
     factors = " and ".join(f"“{area_name(value, factor_names)}”" for value in weakest) or "not identified"
     barrier = area_name(index_row["weakest_barrier"], barrier_names)
+    status = index_row.get("support_status")
+    if "support_status" in index_row and (status != "suggested" or not index_row["suggested_support_type"]):
+        # the index method gives a type only where it survives its uncertainty; otherwise say why not
+        support = f"; no national support type is suggested ({status or 'no status published'})"
+    else:
+        support = (
+            f", so the suggested national support is "
+            f"{support_type_words(index_row['suggested_support_type'], support_types)}"
+        )
     return (
         f"{opening}ranking {ordinal(index_row['rank_in_group'])} of {index_row['n_in_group']} {group} "
         f"(somewhere between {ordinal(index_row['rank_lo'])} and {ordinal(index_row['rank_hi'])} with {confidence} "
         f"confidence); its weakest factors are {factors}, and its weakest barrier is "
-        f"{barrier[:1].lower() + barrier[1:]}, so the suggested national support is "
-        f"{support_type_words(index_row['suggested_support_type'], support_types)}."
+        f"{barrier[:1].lower() + barrier[1:]}{support}."
     )

@@ -20,9 +20,11 @@ import jinja2
 import polars as pl
 
 from assets.publish.atomic import building_directory
-from assets.publish.charts import export, funnel, heatmap, league, profile, settings, trends, validity
+from assets.publish.charts import export, funnel, heatmap, league, profile, settings, spc_panels, trends, validity
 from assets.publish.charts.common import caption, decimals_to_double
 from assets.publish.charts.wording import board_sentence, interval_label, rank_text, support_type_words
+from assets.publish.report import drivers as driver_rules
+from assets.publish.report.advice import support_advice
 
 HERE = Path(__file__).parent
 MANIFEST = "report.json"
@@ -32,6 +34,17 @@ SOURCES = {
     "funnel": "NHS Staff Survey {year} (NHS England), organisational results",
     "spc": "NHS England and NHS Digital monthly statistics (performance_monthly), limits by nhs-change-readiness",
     "validity": "nhs-change-readiness index_validity, survey year {year}",
+}
+
+
+HEADINGS = {
+    "profile": "Factors and barriers against the group",
+    "trends": "Survey years compared",
+    "spc": "Monthly performance as control charts",
+    "league": "Where each trust stands in the group",
+    "heatmap": "The seven success factors, trust by trust",
+    "funnel": "Burnout against the number of respondents",
+    "validity": "The index against independent outcomes",
 }
 
 
@@ -50,6 +63,10 @@ class ReportInputs:
     performance_measures: pl.DataFrame | None = None
     validity_summary: pl.DataFrame | None = None
     validity_points: pl.DataFrame | None = None
+    # every indicator with its factor or barrier, source, periods and rationale, for the methodology page
+    indicator_catalogue: pl.DataFrame | None = None
+    # the survey year's rows of `indicators`, for the trust pages' drivers tables
+    indicators: pl.DataFrame | None = None
     # replaces every source caption, e.g. to mark synthetic inputs as such
     data_note: str | None = None
     # subtitle lines saying what the validity headings and points are, when they are not the same estimate
@@ -75,9 +92,29 @@ class ReportSummary:
 class PageChart:
     name: str
     alt: str
+    heading: str
     spec_json: str
     csv: str
     images: dict[str, str]
+
+
+# chart text no smaller than 11 px (WCAG-minded; the charts' defaults were 10 px)
+READABLE_CONFIG: dict[str, dict[str, int]] = {
+    "axis": {"labelFontSize": 11, "titleFontSize": 12},
+    "legend": {"labelFontSize": 11, "titleFontSize": 12},
+    "header": {"labelFontSize": 12, "titleFontSize": 12},
+    "title": {"subtitleFontSize": 11},
+    "text": {"fontSize": 11},
+}
+
+
+def readable(spec: dict[str, Any], description: str) -> dict[str, Any]:
+    """The spec with its text alternative as Vega's `description` (which Vega puts in the SVG's aria-label, where
+    it would otherwise write "Vega visualization") and chart text of at least 11 px."""
+    config = dict(spec.get("config", {}))
+    for part, sizes in READABLE_CONFIG.items():
+        config[part] = {**config.get(part, {}), **sizes}
+    return {**spec, "description": description, "config": config}
 
 
 def slug(text: str) -> str:
@@ -128,7 +165,7 @@ class _Writer:
         csv_path: str,
         image_stem: str | None = None,
     ) -> PageChart:
-        spec = export.chart_spec(chart, validate=False)
+        spec = readable(export.chart_spec(chart, validate=False), alt_text)
         images = {}
         if image_stem:
             paths = export.save_chart(spec, self.folder / "images", image_stem)
@@ -137,6 +174,7 @@ class _Writer:
         return PageChart(
             name=name,
             alt=alt_text,
+            heading=HEADINGS.get(name, name.capitalize()),
             spec_json=export.spec_json_for_html(spec),
             csv=self.csv(rows, csv_path),
             images=images,
@@ -180,6 +218,8 @@ def _trust_entries(year_index: pl.DataFrame) -> list[dict[str, Any]]:
             if row["index_score"] is not None
             else "not measured",
             "rank_text": rank_text(row["rank_in_group"], row["rank_lo"], row["rank_hi"], row["n_in_group"]),
+            "index_sort": "" if row["index_score"] is None else f"{row['index_score']:.4f}",
+            "rank_sort": "" if row["rank_in_group"] is None else str(row["rank_in_group"]),
         }
         for row in year_index.iter_rows(named=True)
     ]
@@ -198,7 +238,6 @@ def _group_page(writer: _Writer, inputs: ReportInputs, group: str, members: pl.D
             ),
             league.league_rows(inputs.readiness_index, inputs.names, group, year),
             f"data/groups/{group_slug}-league.csv",
-            image_stem=f"{group_slug}-league",
         ),
         writer.chart(
             "heatmap",
@@ -210,7 +249,6 @@ def _group_page(writer: _Writer, inputs: ReportInputs, group: str, members: pl.D
                 inputs.readiness_index, inputs.factor_scores, inputs.names, group=group, survey_year=year
             ),
             f"data/groups/{group_slug}-heatmap.csv",
-            image_stem=f"{group_slug}-heatmap",
         ),
     ]
     skipped = []
@@ -233,7 +271,6 @@ def _group_page(writer: _Writer, inputs: ReportInputs, group: str, members: pl.D
                 ),
                 points,
                 f"data/groups/{group_slug}-funnel-{measure.question_id}.csv",
-                image_stem=f"{group_slug}-funnel",
             )
         )
     except ValueError as reason:
@@ -253,7 +290,76 @@ def _group_page(writer: _Writer, inputs: ReportInputs, group: str, members: pl.D
     return skipped
 
 
-def _trust_page(writer: _Writer, inputs: ReportInputs, row: dict[str, Any], names: dict[str, dict[str, str]]) -> None:
+def _weak_areas(
+    inputs: ReportInputs,
+    row: dict[str, Any],
+    names: dict[str, dict[str, str]],
+    context: "_DriverContext | None",
+) -> list[dict[str, Any]]:
+    """For each area the index marks weak: its indicators furthest below the group and the peers to learn from."""
+    if context is None:
+        return []
+    areas = []
+    trust_rows = context.by_trust.get(row["org_code"], context.empty)
+    for kind, area in driver_rules.weak_areas(row):
+        column = "factor_id" if kind == "factor" else "barrier"
+        found = driver_rules.drivers(trust_rows, context.statistics, context.catalogue, kind=kind, area=area)
+        peers = driver_rules.learn_from(
+            context.scores[kind], inputs.names, org_code=row["org_code"], area_column=column, area=area
+        )
+        label = (
+            f"Factor {area}: {names['factor'].get(area, area)}"
+            if kind == "factor"
+            else (f"Barrier: {names['barrier'].get(area, area)}")
+        )
+        areas.append({"label": label, "drivers": found.to_dicts(), "peers": peers.to_dicts()})
+    return areas
+
+
+@dataclass(frozen=True)
+class _DriverContext:
+    statistics: pl.DataFrame
+    catalogue: pl.DataFrame
+    by_trust: dict[str, pl.DataFrame]
+    empty: pl.DataFrame
+    scores: dict[str, pl.DataFrame]
+
+
+def _driver_context(inputs: ReportInputs) -> _DriverContext | None:
+    if inputs.indicators is None or inputs.indicator_catalogue is None:
+        return None
+    year_rows = decimals_to_double(inputs.indicators).filter(pl.col("survey_year") == inputs.survey_year)
+    return _DriverContext(
+        statistics=driver_rules.group_statistics(year_rows),
+        catalogue=inputs.indicator_catalogue,
+        by_trust={str(k[0]): v for k, v in year_rows.partition_by("org_code", as_dict=True).items()},
+        empty=year_rows.clear(),
+        scores={
+            kind: decimals_to_double(frame).filter(pl.col("survey_year") == inputs.survey_year)
+            for kind, frame in (("factor", inputs.factor_scores), ("barrier", inputs.barrier_scores))
+        },
+    )
+
+
+def _numbers(frame: pl.DataFrame) -> dict[str, Any]:
+    """A chart's rows as a table for the page (its text alternative): floats to 2 decimals, dates as written."""
+    shown = frame.select([c for c in frame.columns if frame[c].dtype != pl.Object])
+    return {
+        "columns": shown.columns,
+        "rows": [
+            [f"{v:.2f}" if isinstance(v, float) else ("" if v is None else str(v)) for v in r]
+            for r in shown.iter_rows()
+        ],
+    }
+
+
+def _trust_page(
+    writer: _Writer,
+    inputs: ReportInputs,
+    row: dict[str, Any],
+    names: dict[str, dict[str, str]],
+    context: "_DriverContext | None" = None,
+) -> None:
     code, label, year = row["org_code"], row["label"], inputs.survey_year
     scales, cap = settings.scales(), writer.caption("index")
     profile_rows = profile.profile_rows(
@@ -291,18 +397,23 @@ def _trust_page(writer: _Writer, inputs: ReportInputs, row: dict[str, Any], name
             f"data/trusts/{code}-trends.csv",
         ),
     ]
+    chart_rows = [profile_rows, trend_rows]
+    short_series: list[spc_panels.ShortSeries] = []
     if inputs.spc_monthly is not None and inputs.performance_measures is not None:
         spc_rows = trends.spc_rows(inputs.spc_monthly, inputs.performance_measures, org_code=code)
-        if not spc_rows.is_empty():
+        long_rows, short_series = spc_panels.split_series(spc_rows)
+        if not long_rows.is_empty():
             charts.append(
                 writer.chart(
                     "spc",
                     f"Monthly performance of {label} as statistical process control charts",
-                    trends.spc_chart_from_rows(spc_rows, trust_label=label, caption=writer.caption("spc")),
-                    spc_rows,
+                    trends.spc_chart_from_rows(long_rows, trust_label=label, caption=writer.caption("spc")),
+                    long_rows,
                     f"data/trusts/{code}-spc.csv",
                 )
             )
+            chart_rows.append(long_rows)
+    numbers = [{"heading": chart.heading, **_numbers(frame)} for chart, frame in zip(charts, chart_rows, strict=True)]
     sentence = board_sentence(row, row["org_name"], names["factor"], names["barrier"], settings.support_types())
     writer.page(
         f"trusts/{code}.html",
@@ -315,6 +426,12 @@ def _trust_page(writer: _Writer, inputs: ReportInputs, row: dict[str, Any], name
         group_url=f"groups/{slug(row['benchmarking_group'])}.html",
         sentence=sentence,
         charts=charts,
+        short_series=short_series,
+        weak_areas=_weak_areas(inputs, row, names, context),
+        advice=support_advice(row, support_type_words(row["suggested_support_type"], settings.support_types())),
+        drivers_available=context is not None,
+        numbers=numbers,
+        spc_minimum=spc_panels.default_rules().short_segment_points,
     )
 
 
@@ -394,6 +511,8 @@ def _index_page(writer: _Writer, inputs: ReportInputs, year_index: pl.DataFrame,
             "trusts": members.height,
             "ranked": members.filter(pl.col("rank_in_group").is_not_null()).height,
             "unranked": members.filter(pl.col("rank_in_group").is_null()).height,
+            "median": members["index_score"].median(),
+            "top": members.filter(pl.col("rank_in_group") == 1)["org_name"].to_list(),
         }
         for group in groups
         for members in [year_index.filter(pl.col("benchmarking_group") == group)]
@@ -403,17 +522,31 @@ def _index_page(writer: _Writer, inputs: ReportInputs, year_index: pl.DataFrame,
         .then(pl.format("Factor {}: {}", "area_id", "name"))
         .otherwise(pl.format("Barrier: {}", "name"))
     )
+    indicators = []
+    if inputs.indicator_catalogue is not None:
+        catalogue = inputs.indicator_catalogue.sort("factor_id", "barrier", "indicator_id", nulls_last=True)
+        indicators = catalogue.to_dicts()
+        writer.csv(catalogue, "data/indicator_catalogue.csv")
+    writer.page(
+        "methodology.html",
+        "methodology.html",
+        "",
+        "Method and indicators",
+        indicators=indicators,
+        caveats=caveats.to_dicts(),
+        support_types=settings.support_types().to_dicts(),
+    )
+    trusts = sorted(_trust_entries(year_index), key=lambda t: t["name"])
     writer.page(
         "index.html",
         "index.html",
         "",
         "Trusts and groups",
         groups=group_rows,
-        trusts=sorted(_trust_entries(year_index), key=lambda t: t["name"]),
+        trusts=trusts,
         charts=charts,
         downloads=_whole_tables(writer, inputs),
-        caveats=caveats.to_dicts(),
-        support_types=settings.support_types().to_dicts(),
+        has_catalogue=bool(indicators),
     )
     return skipped
 
@@ -448,8 +581,9 @@ def build_report(inputs: ReportInputs, target: Path) -> ReportSummary:
         skipped = _index_page(writer, inputs, year_index, groups)
         for group in groups:
             skipped += _group_page(writer, inputs, group, year_index.filter(pl.col("benchmarking_group") == group))
+        context = _driver_context(inputs)
         for row in year_index.iter_rows(named=True):
-            _trust_page(writer, inputs, row, names)
+            _trust_page(writer, inputs, row, names, context)
         _write_manifest(folder, inputs, year_index, groups)
         files, size = _folder_bytes(folder)
     return ReportSummary(

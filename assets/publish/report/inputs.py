@@ -120,6 +120,17 @@ def read_report_inputs(database: Path, survey_year: int | None = None) -> Report
                 con, "SELECT org_code, measure, period_month, value, mean, lpl, upl, point_type FROM spc_monthly"
             ),
             performance_measures=measures,
+            indicators=_table(
+                con,
+                "SELECT org_code, survey_year, indicator_id, raw_value, norm_score, value_type, benchmarking_group "
+                "FROM indicators WHERE survey_year = ?",
+                [year],
+            ),
+            indicator_catalogue=_table(
+                con,
+                "SELECT indicator_id, label, question_text, source, question_id, measure, factor_id, factor_name, "
+                "barrier, polarity, weight, periods_available, rationale FROM indicator_catalogue",
+            ),
             # a year with no estimable association (no ranked trusts, or no outcome data) has no validity chart
             validity_summary=summary.drop("against", "note") if not points.is_empty() else None,
             validity_points=points if not points.is_empty() else None,
