@@ -156,11 +156,18 @@ def command_run(args: argparse.Namespace) -> int:
         show_notes_on_console()
         print(f"  downloads are cached in {defs.resources['source'].raw_dir}", flush=True)
     reporter = ProgressReporter()
-    with forced_rebuild() if args.force else nullcontext():
-        outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter)
+    kept = f"The last good published file {target} {'was kept unchanged' if target.exists() else 'does not exist yet'}."
+    try:
+        with forced_rebuild() if args.force else nullcontext():
+            outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter)
+    except Exception as error:
+        if not storage_error(error):
+            raise
+        print(f"\nFAILED: {describe_instance_storage()} stopped answering: {innermost(error)}", file=sys.stderr)
+        print(f"{kept} Bring the instance storage back and rerun.", file=sys.stderr)
+        return 1
     for planned, reason in outcome.skipped:
         print(f"  - skipped {planned.label}: {reason}")
-    kept = f"The last good published file {target} {'was kept unchanged' if target.exists() else 'does not exist yet'}."
     if not outcome.ok:
         planned, reason = outcome.failed
         print(f"\nFAILED in {planned.label} after {outcome.seconds:.1f} s: {reason}", file=sys.stderr)
@@ -179,6 +186,36 @@ def command_run(args: argparse.Namespace) -> int:
     print(f"\n{reporter.assets_done} assets materialised, {reporter.checks_passed} checks passed.")
     print(f"Published {target} ({size:.1f} MB) in {outcome.seconds:.1f} s.")
     return 0
+
+
+def storage_error(error: BaseException) -> bool:
+    """Did the Dagster instance's database (SQLAlchemy: PostgreSQL or SQLite) fail, rather than the pipeline?"""
+    while error is not None:
+        if type(error).__module__.split(".")[0] in ("sqlalchemy", "psycopg2", "dagster_postgres", "sqlite3"):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def innermost(error: BaseException) -> str:
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return str(error).strip().split("\n")[0]
+
+
+def describe_instance_storage() -> str:
+    """'the Dagster instance storage (PostgreSQL, DAGSTER_HOME=...)', from DAGSTER_HOME/dagster.yaml."""
+    import os
+
+    import yaml
+
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return "the Dagster instance storage (temporary, no DAGSTER_HOME)"
+    config = Path(home) / "dagster.yaml"
+    storage = (yaml.safe_load(config.read_text()) or {}).get("storage", {}) if config.exists() else {}
+    kind = {"postgres": "PostgreSQL", "sqlite": "SQLite", "mysql": "MySQL"}.get(next(iter(storage), ""), "SQLite")
+    return f"the Dagster instance storage ({kind}, settings {config})"
 
 
 def command_query(args: argparse.Namespace) -> int:

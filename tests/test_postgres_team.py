@@ -229,9 +229,7 @@ def test_two_webservers_show_the_same_latest_readiness_index(team: TeamInstance,
     assert seen[0][0]["runId"] == expected_run
 
 
-def test_postgres_stopped_mid_run_fails_clearly_keeps_outputs_and_the_next_run_succeeds(
-    team: TeamInstance, tick_run: dict[str, object]
-) -> None:
+def test_postgres_stopped_mid_run_fails_clearly_keeps_outputs_and_the_next_run_succeeds(team: TeamInstance) -> None:
     before = file_checksums(team.published)
     assert "nhs_change_readiness.duckdb" in before and any(k.endswith(".html") for k in before), sorted(before)
     run = subprocess.Popen(
@@ -256,7 +254,9 @@ def test_postgres_stopped_mid_run_fails_clearly_keeps_outputs_and_the_next_run_s
         if run.poll() is None or group_members(run.pid):
             os.killpg(run.pid, signal.SIGKILL)
     assert run.returncode != 0, "".join(progress) + out
-    assert "instance storage" in err and "PostgreSQL" in err, err[-3000:]
+    # it names the storage that failed, where its settings are, and the server's address
+    assert "FAILED: the Dagster instance storage (PostgreSQL, settings " in err, err[-3000:]
+    assert f"port {team.postgres.port}" in err and "kept unchanged" in err, err[-3000:]
     assert "Traceback" not in err, err[-3000:]
     assert file_checksums(team.published) == before
 
