@@ -140,6 +140,7 @@ def _open_search_path(folder: Path) -> list[tuple[Path, int]]:
 def throwaway_postgres(root: Path) -> Iterator[PostgresServer]:
     """Initialise, start and create the instance database; always stop the server and restore the permissions."""
     server = PostgresServer(root, free_port(), postgres_bin_dir())
+    root.mkdir(parents=True, exist_ok=True)
     opened = _open_search_path(root) if os.geteuid() == 0 else []
     try:
         server.init()
