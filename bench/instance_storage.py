@@ -73,7 +73,7 @@ def main() -> None:
             for storage in ("memory", "sqlite", "postgres"):
                 if storage == "postgres" and round_number:
                     postgres_reset(postgres)
-                result = cold_build(Path(tmp) / storage, storage, postgres.environment)
+                result = cold_build(Path(tmp) / "builds" / storage, storage, postgres.environment)
                 print(json.dumps({"round": round_number + 1, **result}), flush=True)
                 results.append(result)
     for storage in ("memory", "sqlite", "postgres"):
