@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 import requests
+import yaml
 
 from pipeline.settings import PROJECT_ROOT
 from tests.helpers.postgres_server import PostgresServer, free_port, listening, throwaway_postgres
@@ -158,6 +159,20 @@ def tick_run(team: TeamInstance) -> Iterator[dict[str, object]]:
         left = stop_service(daemon)
     assert left == [], "dagster-daemon left processes behind after SIGTERM"
     yield {"run_id": run_id, "status": status, "created": created, "ended": run_ended, "switched_on": switched_on}
+
+
+def test_the_postgres_settings_take_every_credential_from_the_environment() -> None:
+    settings = yaml.safe_load((PROJECT_ROOT / "pipeline" / "instance" / "dagster.postgres.yaml").read_text())
+    database = settings["storage"]["postgres"]["postgres_db"]
+    fields = ("hostname", "port", "db_name", "username", "password")
+    assert {k: database[k] for k in fields} == {
+        "hostname": {"env": "DAGSTER_PG_HOST"},
+        "port": {"env": "DAGSTER_PG_PORT"},
+        "db_name": {"env": "DAGSTER_PG_DB"},
+        "username": {"env": "DAGSTER_PG_USERNAME"},
+        "password": {"env": "DAGSTER_PG_PASSWORD"},
+    }
+    assert set(database) == {*fields, "scheme"}
 
 
 def test_the_daemon_fires_monthly_refresh_and_its_run_succeeds_in_postgres(
