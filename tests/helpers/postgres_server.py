@@ -1,13 +1,12 @@
 """A throwaway PostgreSQL server for the team-deployment tests: its own data folder, 127.0.0.1 only, a free port.
 
-PostgreSQL refuses to run as root (as tests do in CI), so when root the server runs as `nobody`: it then owns
-the data folder, and the folders above it get search permission (o+x, never read) for the life of the server.
+PostgreSQL refuses to run as root (as tests do in CI), so when root the server and its tools run as `nobody`,
+keeping one capability, CAP_DAC_OVERRIDE, so they can reach a data folder inside root's private temporary
+folders. Nothing on disk changes mode or owner except the data folder, which initdb creates and `nobody` owns.
 """
 
 import os
-import shutil
 import socket
-import stat
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ DATABASE = "dagster"
 USERNAME = "dagster"
 PASSWORD = "test-only-password"  # a throwaway server on loopback; real ones take it from the environment
 UNPRIVILEGED_USER = "nobody"
+UNPRIVILEGED_GROUP = "nogroup"
 
 
 def postgres_bin_dir() -> Path:
@@ -65,7 +65,19 @@ class PostgresServer:
         }
 
     def _command(self, *args: str) -> list[str]:
-        as_user = ["runuser", "-u", UNPRIVILEGED_USER, "--"] if os.geteuid() == 0 else []
+        as_user = (
+            [
+                "setpriv",
+                f"--reuid={UNPRIVILEGED_USER}",
+                f"--regid={UNPRIVILEGED_GROUP}",
+                "--clear-groups",
+                "--inh-caps=+dac_override",
+                "--ambient-caps=+dac_override",
+                "--",
+            ]
+            if os.geteuid() == 0
+            else []
+        )
         return [*as_user, str(self.bin_dir / args[0]), *args[1:]]
 
     def _run(self, *args: str, timeout: float = 120) -> None:
@@ -78,9 +90,6 @@ class PostgresServer:
     def init(self) -> None:
         password_file = self.root / "password"
         password_file.write_text(PASSWORD + "\n")
-        if os.geteuid() == 0:
-            shutil.chown(self.root, UNPRIVILEGED_USER)
-            shutil.chown(password_file, UNPRIVILEGED_USER)
         self._run(
             "initdb",
             "-D", str(self.data_dir),
@@ -125,32 +134,16 @@ class PostgresServer:
         return (self.data_dir / "postmaster.pid").exists()
 
 
-def _open_search_path(folder: Path) -> list[tuple[Path, int]]:
-    """Give `other` search permission on every folder above `folder` that lacks it; returns the old modes."""
-    changed = []
-    for parent in folder.parents:
-        mode = parent.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            changed.append((parent, stat.S_IMODE(mode)))
-            parent.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
-    return changed
-
-
 @contextmanager
 def throwaway_postgres(root: Path) -> Iterator[PostgresServer]:
-    """Initialise, start and create the instance database; always stop the server and restore the permissions."""
+    """Initialise, start and create the instance database; always stop the server."""
     server = PostgresServer(root, free_port(), postgres_bin_dir())
     root.mkdir(parents=True, exist_ok=True)
-    opened = _open_search_path(root) if os.geteuid() == 0 else []
+    server.init()
+    server.start()
     try:
-        server.init()
-        server.start()
-        try:
-            server.create_database()
-            yield server
-        finally:
-            if server.running():
-                server.stop()
+        server.create_database()
+        yield server
     finally:
-        for folder, mode in opened:
-            folder.chmod(mode)
+        if server.running():
+            server.stop()
