@@ -222,10 +222,17 @@ def _build(args: argparse.Namespace) -> int:
         print(f"  downloads are cached in {defs.resources['source'].raw_dir}", flush=True)
     print(f"  Dagster instance: {dagster_home_path()} (see it with `nhs-readiness ui`)", flush=True)
     reporter = ProgressReporter()
-    outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter, force=args.force)
+    kept = f"The last good published file {target} {'was kept unchanged' if target.exists() else 'does not exist yet'}."
+    try:
+        outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter, force=args.force)
+    except Exception as error:
+        if not storage_error(error):
+            raise
+        print(f"\nFAILED: {describe_instance_storage()} stopped answering: {innermost(error)}", file=sys.stderr)
+        print(f"{kept} Bring the instance storage back and rerun.", file=sys.stderr)
+        return 1
     for planned, reason in outcome.skipped:
         print(f"  - skipped {planned.label}: {reason}")
-    kept = f"The last good published file {target} {'was kept unchanged' if target.exists() else 'does not exist yet'}."
     if not outcome.ok:
         planned, reason = outcome.failed
         print(f"\nFAILED in {planned.label} after {outcome.seconds:.1f} s: {reason}", file=sys.stderr)
@@ -266,6 +273,33 @@ def command_ui(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "dagster", "dev", "-w", workspace, "-h", args.host, "-p", str(args.port)]
     os.execve(sys.executable, command, os.environ.copy())
     return 0  # not reached
+
+
+def storage_error(error: BaseException) -> bool:
+    """Did the Dagster instance's database (SQLAlchemy: PostgreSQL or SQLite) fail, rather than the pipeline?"""
+    while error is not None:
+        if type(error).__module__.split(".")[0] in ("sqlalchemy", "psycopg2", "dagster_postgres", "sqlite3"):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def innermost(error: BaseException) -> str:
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return str(error).strip().split("\n")[0]
+
+
+def describe_instance_storage() -> str:
+    """'the Dagster instance storage (PostgreSQL, settings .../dagster.yaml)', from the instance's dagster.yaml."""
+    import yaml
+
+    from pipeline.dagster_home import dagster_home_path
+
+    config = Path(dagster_home_path()) / "dagster.yaml"
+    storage = (yaml.safe_load(config.read_text()) or {}).get("storage", {}) if config.exists() else {}
+    kind = {"postgres": "PostgreSQL", "sqlite": "SQLite", "mysql": "MySQL"}.get(next(iter(storage), ""), "SQLite")
+    return f"the Dagster instance storage ({kind}, settings {config})"
 
 
 def command_query(args: argparse.Namespace) -> int:
