@@ -211,13 +211,6 @@ def test_the_daemon_fires_monthly_refresh_and_its_run_succeeds_in_postgres(
     ) == [("schedule",)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="awaits issue 17a: today's monthly_refresh runs the reference job, every requested month and the whole "
-    "downstream plan inside one run, rebuilding up-to-date assets; 17a makes it request ordinary runs of stale and "
-    "new assets only",
-)
 def test_the_tick_materializes_only_what_was_stale(team: TeamInstance, tick_run: dict[str, object]) -> None:
     # the build before the tick left every asset up to date; since then only NEW_MONTH appeared, so what is stale
     # is that partition of the dataset's own assets and everything downstream of them, and nothing else
