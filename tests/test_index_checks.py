@@ -12,6 +12,7 @@ from assets.index import checks
 from assets.index.assets import index_checks, score_checks
 from assets.indicators import assets as indicator_assets
 from assets.indicators.framework import load_framework
+from pipeline import dictionary
 from pipeline.errors import InputDataError
 from pipeline.settings import FRAMEWORK_DIR
 from pipeline.warehouse import WarehouseResource, replace_table
@@ -113,7 +114,8 @@ def test_an_unmeasured_factor_must_be_null_not_zero() -> None:
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> WarehouseResource:
-    """A warehouse holding SYNTHETIC staged tables (three trusts, two survey questions, no performance rows)."""
+    """A warehouse holding SYNTHETIC staged tables (three trusts, two survey questions, no performance rows, no
+    trust context)."""
     resource = WarehouseResource(database=str(tmp_path / "warehouse.duckdb"))
     items = survey_items(
         [
@@ -127,6 +129,7 @@ def warehouse(tmp_path: Path) -> WarehouseResource:
         "people_promise_scores": people_promise(),
         "survey_organisations": organisations([(t, 2024, ACUTE) for t in ("T1", "T2", "T3")]),
         "performance_annual": performance(),
+        "trust_context": pl.DataFrame(schema=dictionary.table("trust_context").polars_schema()),
     }
     with resource.get_connection() as con:
         for name, frame in tables.items():

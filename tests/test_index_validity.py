@@ -63,6 +63,13 @@ def test_factor_alpha_and_redundant_factor_pair() -> None:
     alpha = factor_alphas(indicators, framework).row(0, named=True)
     assert (alpha["subject"], alpha["n"]) == ("factor_1", 4)
     assert alpha["estimate"] == pytest.approx(0.952381, abs=1e-6)  # the matrix of test_cronbach_alpha_by_hand
+    # a barrier's own indicator belongs to no factor: no alpha row for it, and factor 1 keeps only its own items
+    barrier_only = framework.with_indicators(
+        framework.indicators.with_columns(
+            factor_id=pl.when(pl.col("indicator_id") == "b").then(None).otherwise(pl.col("factor_id"))
+        )
+    )
+    assert "factor_None" not in factor_alphas(indicators, barrier_only)["subject"].to_list()
     factor_scores = pl.DataFrame(
         {
             "org_code": ["T1", "T2", "T3", "T4"] * 3,

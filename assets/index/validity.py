@@ -89,8 +89,10 @@ def _row(**values: object) -> dict[str, object]:
 
 def factor_alphas(indicators: pl.DataFrame, framework: Framework) -> pl.DataFrame:
     rows = []
+    # a barrier's own indicators (barrier_indicators.csv) belong to no factor
+    factor_indicators = framework.indicators.filter(pl.col("factor_id").is_not_null())
     scored = indicators.filter(pl.col("norm_score").is_not_null()).join(
-        framework.indicators.select("indicator_id", "factor_id"), on="indicator_id"
+        factor_indicators.select("indicator_id", "factor_id"), on="indicator_id"
     )
     for (year, factor), part in scored.group_by("survey_year", "factor_id"):
         wide = part.pivot(on="indicator_id", index="org_code", values="norm_score")
