@@ -11,6 +11,7 @@ from tests.helpers.index_frames import (
     AMBULANCE,
     framework_with,
     indicator_rows,
+    measure_indicator,
     organisations,
     people_promise,
     performance,
@@ -143,3 +144,32 @@ def test_sobol_indices_are_exactly_zero_for_inputs_that_cannot_move_a_rank() -> 
     indices = first_order(year_arrays(indicators, framework, 2024), framework, 64)
     assert (indices["weights"] == 0).all() and (indices["aggregation"] == 0).all()
     assert (indices["sampling"] > 0.2).all()
+
+
+def test_a_stricter_performance_denominator_is_a_missing_data_scenario() -> None:
+    """min_performance_denominator's alternatives re-rank with the rates resting on fewer patients left out."""
+    framework = framework_with(
+        [
+            survey_indicator("a", "q9a", 1),
+            measure_indicator("p", "performance_annual", "ae_4hr_pct_type1", 2),
+        ],
+        min_peers=3,
+        min_index_coverage=0.0,
+        min_performance_denominator_alternatives=("100",),
+    )
+    survey = indicator_rows([(t, 2024, "a", v) for t, v in (("T1", 0), ("T2", 1), ("T3", 2), ("T4", 3))])
+    # T1's rate (SYNTHETIC) rests on 50 attendances, the others' on 400
+    rates = indicator_rows([(t, 2024, "p", v) for t, v in (("T1", 100), ("T2", 0), ("T3", 1), ("T4", 2))]).with_columns(
+        source=pl.lit("performance_annual"),
+        value_type=pl.lit("administrative"),
+        base=pl.when(pl.col("org_code") == "T1").then(50.0).otherwise(400.0),
+    )
+    indicators = normalise(pl.concat([survey, rates]), "zscore", 3)
+    rows = {(r["org_code"], r["scenario"]): r for r in rank_sensitivity(indicators, framework).iter_rows(named=True)}
+    scenario = rows[("T1", "min_performance_denominator=100")]
+    assert scenario["sensitivity_kind"] == "missing_data"
+    # default: a -> z (-1.16, -0.39, 0.39, 1.16); p -> T1 far ahead (z 1.5), the rest about -0.5:
+    # index T1 0.17, T2 -0.45, T3 -0.06, T4 0.33, so T1 ranks 2; without T1's rate it rests on a alone (-1.16): last
+    assert (scenario["default_rank"], scenario["scenario_rank"], scenario["rank_shift"]) == (2, 4, 2)
+    # the other trusts keep their rates (base 400 >= 100), renormalised among themselves: T4 first, T3, T2
+    assert [rows[(t, "min_performance_denominator=100")]["scenario_rank"] for t in ("T4", "T3", "T2")] == [1, 2, 3]

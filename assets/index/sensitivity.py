@@ -1,8 +1,9 @@
 """How ranks move under the method's uncertain choices (index_sensitivity), three ways:
 
 - method scenarios: every combination of normalisation and aggregation (default and alternatives in
-  method_settings.csv) other than the default pair, and each alternative minimum coverage per factor (missing-data
-  rule); the rank under the scenario and its shift from the published rank;
+  method_settings.csv) other than the default pair, each alternative minimum coverage per factor and each stricter
+  minimum denominator for performance rates (missing-data rules); the rank under the scenario and its shift from the
+  published rank;
 - leave one indicator out: the index rebuilt without each indicator in turn (scenario leave_out:<indicator_id>);
 - variance-based: the first-order Sobol index of each trust's rank for the weights, normalisation, aggregation and
   sampling error with its design effect (scenario sobol:<input>, assets/index/sobol.py); rank columns hold the
@@ -18,7 +19,7 @@ from assets.index.aggregate import aggregate_index
 from assets.index.montecarlo import year_arrays
 from assets.index.sobol import sobol_rows
 from assets.indicators.build import normalise
-from assets.indicators.framework import Framework
+from assets.indicators.framework import PERFORMANCE_SOURCE, Framework
 
 SENSITIVITY_COLUMNS = [
     "org_code",
@@ -65,6 +66,15 @@ def method_scenarios(indicators: pl.DataFrame, framework: Framework) -> list[pl.
         changed = framework.with_settings(min_factor_coverage=float(coverage))
         ranks = aggregate_index(score_factors(indicators, changed), changed)
         scenario = f"min_factor_coverage={coverage}"
+        scenarios.append(_ranks(ranks, scenario, "missing_data", settings.normalisation, settings.aggregation))
+    for denominator in settings.min_performance_denominator_alternatives:
+        # only a stricter threshold can be tried here: rates below the published one were never built
+        kept = indicators.filter(
+            (pl.col("source") != PERFORMANCE_SOURCE) | (pl.col("base") >= float(denominator)) | pl.col("base").is_null()
+        )
+        factors = score_factors(normalise(kept, settings.normalisation, settings.min_peers), framework)
+        scenario = f"min_performance_denominator={denominator}"
+        ranks = aggregate_index(factors, framework)
         scenarios.append(_ranks(ranks, scenario, "missing_data", settings.normalisation, settings.aggregation))
     return scenarios
 

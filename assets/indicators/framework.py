@@ -83,6 +83,7 @@ class Settings:
     min_barrier_coverage_alternatives: tuple[str, ...]
     sobol_base_runs: int
     min_performance_denominator: float
+    min_performance_denominator_alternatives: tuple[str, ...]
 
     def replace(self, **changes: object) -> "Settings":
         return dataclasses.replace(self, **changes)
@@ -260,6 +261,9 @@ def parse_settings(raw: pl.DataFrame, file: str = "method_settings.csv") -> Sett
         min_barrier_coverage_alternatives=_alternative_numbers(rows["min_barrier_coverage"], file, 0, 1),
         sobol_base_runs=int(number("sobol_base_runs", 16, 100_000, integer=True)),
         min_performance_denominator=number("min_performance_denominator", 0, 1e9),
+        min_performance_denominator_alternatives=_alternative_numbers(
+            rows["min_performance_denominator"], file, 0, 1e9
+        ),
     )
 
 
