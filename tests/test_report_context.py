@@ -125,12 +125,13 @@ def test_engagement_agreement_sentence_is_the_index_validity_row(
     assert f"Among {n} Acute and Acute & Community Trusts" in how_to_read
     assert expected in how_to_read
     assert expected in text(page(published, "methodology.html"))
+    (label,) = con.sql("SELECT label FROM performance_measures WHERE measure = 'ae_4hr_pct_all'").fetchone()  # type: ignore[misc]
     partial, p_lo, p_hi = con.sql(
         "SELECT estimate, ci_lo, ci_hi FROM index_validity WHERE validity_check = 'incremental_validity' "
         "AND statistic = 'partial_r_given_engagement' AND subject_b = 'ae_4hr_pct_all' "
         "AND subject = 'readiness_index | Acute and Acute & Community Trusts' AND period = '2024'"
     ).fetchone()  # type: ignore[misc]
-    assert f"ae_4hr_pct_all: partial correlation {partial:.2f} (90% interval {p_lo:.2f} to {p_hi:.2f}" in text(
+    assert f"{label}: partial correlation {partial:.2f} (90% interval {p_lo:.2f} to {p_hi:.2f}" in text(
         page(published, "methodology.html")
     )
 

@@ -617,7 +617,13 @@ def _index_page(writer: _Writer, inputs: ReportInputs, year_index: pl.DataFrame,
         indicators = catalogue.to_dicts()
         writer.csv(catalogue, "data/indicator_catalogue.csv")
     agreement = (
-        trust_context.engagement_agreement(inputs.index_validity, inputs.survey_year)
+        trust_context.engagement_agreement(
+            inputs.index_validity,
+            inputs.survey_year,
+            dict(inputs.performance_measures.select("measure", "label").iter_rows())
+            if inputs.performance_measures is not None
+            else None,
+        )
         if inputs.index_validity is not None
         else []
     )

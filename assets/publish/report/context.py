@@ -87,7 +87,9 @@ def _group(subject: str) -> str:
     return subject.split(" | ", 1)[1] if " | " in subject else ""
 
 
-def engagement_agreement(index_validity: pl.DataFrame, survey_year: int) -> list[dict[str, Any]]:
+def engagement_agreement(
+    index_validity: pl.DataFrame, survey_year: int, labels: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Per benchmarking group: how far the index agrees with the official staff engagement score (Spearman, from
     `official_score_agreement`) and what it adds beyond it for each outcome (`incremental_validity`, partial r),
     as published, with a sentence in plain words."""
@@ -108,7 +110,7 @@ def engagement_agreement(index_validity: pl.DataFrame, survey_year: int) -> list
         group = _group(row["subject"])
         added = [
             {
-                "outcome": b["subject_b"],
+                "outcome": (labels or {}).get(b["subject_b"], b["subject_b"]),
                 "estimate": b["estimate"],
                 "ci_lo": b["ci_lo"],
                 "ci_hi": b["ci_hi"],
