@@ -278,12 +278,13 @@ def test_published_coverage_and_unmeasured_factors(published) -> None:
     assert con.sql(
         "SELECT count(*) FROM indicators WHERE survey_year = 2023 AND indicator_id LIKE 'no_bullying%'"
     ).fetchall() == [(0,)]
-    # 2024 index coverage: the acute trusts lack only RTT and cancer (no 2024-25 months offline), 1 of 8 of
-    # factor 3's weight (A&E all types and Type 1 are both in it until issue 14 drops the first): (6 + 7 / 8) / 7
+    # 2024 index coverage: the acute trusts lack only RTT and cancer (no 2024-25 months offline, index_periods),
+    # weight 0.5 each of factor 3's 7.5 (six survey indicators at 1, A&E Type 1, RTT and cancer at 0.5; A&E all
+    # types left the index with issue 15): (6 + 6.5 / 7.5) / 7
     (acute_coverage,) = con.sql(
         "SELECT coverage FROM readiness_index WHERE org_code = 'RGT' AND survey_year = 2024"
     ).fetchall()[0]
-    assert acute_coverage == pytest.approx((6 + 7 / 8) / 7, abs=1e-12)
+    assert acute_coverage == pytest.approx((6 + 6.5 / 7.5) / 7, abs=1e-12)
 
 
 def test_published_validity_sensitivity_and_change(published) -> None:

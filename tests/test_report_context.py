@@ -160,6 +160,7 @@ def test_uncovered_performance_periods_are_stated(published: Path, con: duckdb.D
     ).fetchall()
     assert [d for d, _ in uncovered] == ["cancer", "rtt"]  # the snapshot's RTT and cancer months miss 2024-25
     methodology = text(page(published, "methodology.html"))
+    landing = text(section(page(published, "index.html"), "validity-heading"))
     trust = text(section(page(published, f"trusts/{TRUST}.html"), "context-heading"))
     for dataset, held in uncovered:
         assert (
@@ -167,3 +168,6 @@ def test_uncovered_performance_periods_are_stated(published: Path, con: duckdb.D
             f"the build holds {held}." in methodology
         )
         assert f"{dataset.upper()} needs 2024-25 (April 2024 to March 2025) but the build holds {held}" in trust
+        assert (
+            f"{dataset.upper()} (the index needs 2024-25 (April 2024 to March 2025); the build holds {held})" in landing
+        )

@@ -67,9 +67,9 @@ def test_validity_is_index_validity_with_its_points(published: Path) -> None:
     )
     # RBN 2024-25 sickness absence, by hand from its 12 monthly CSV rows
     assert rbn["outcome_value"] == pytest.approx(rbn_sickness_absence_2024_25(), abs=1e-9)
-    # both outcomes are also index indicators (index_validity.subject = readiness_index_without_outcome)
+    # sickness absence is also an index indicator (index_validity.subject = readiness_index_without_outcome); A&E
+    # all types no longer is (the index scores Type 1 A&E since issue 15), so its r uses the published index
     assert inputs.validity_notes[1] == (
-        "For A&E 4-hour performance (all types) and Staff sickness absence rate, r uses the index rebuilt without "
-        "that outcome's own indicator."
+        "For Staff sickness absence rate, r uses the index rebuilt without that outcome's own indicator."
     )
     assert inputs.validity_notes[-1] == "Points: the published index against the outcome, financial year 2024-25."
