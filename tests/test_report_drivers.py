@@ -54,12 +54,14 @@ def test_rj1_leadership_drivers_match_the_indicator_rows_by_hand(snapshot_build:
     published = snapshot_build.published
     con = duckdb.connect(str(published), read_only=True)
     try:
-        (weakest,) = con.sql(
-            "SELECT weakest_factor_1 FROM readiness_index WHERE org_code = 'RJ1' AND survey_year = 2024"
-        ).fetchone()  # type: ignore[misc]
+        weakest = con.sql(
+            "SELECT weakest_factor_1, weakest_factor_2 FROM readiness_index "
+            "WHERE org_code = 'RJ1' AND survey_year = 2024"
+        ).fetchone()
     finally:
         con.close()
-    assert str(weakest) == "1"
+    # the relative profile (p_weakest) names factor 6 first and factor 1 second for RJ1
+    assert weakest == (6, 1)
     inputs = read_report_inputs(published)
     context = _driver_context(inputs)
     assert context is not None
@@ -67,7 +69,7 @@ def test_rj1_leadership_drivers_match_the_indicator_rows_by_hand(snapshot_build:
         (inputs.readiness_index["org_code"] == "RJ1") & (inputs.readiness_index["survey_year"] == 2024)
     ).row(0, named=True)
     areas = _weak_areas(inputs, row, _area_names(inputs), context)
-    leadership = areas[0]
+    leadership = areas[1]
     assert leadership["label"] == "Factor 1: Committed and respected leadership that engages staff"
     # Worked by hand from `indicators` (2024, Acute and Acute & Community Trusts, 122 trusts, the 11 indicators of
     # factor 1): RJ1's norm_score minus the group median norm_score is negative only for enthusiastic_about_job
@@ -90,7 +92,7 @@ def test_rj1_leadership_drivers_match_the_indicator_rows_by_hand(snapshot_build:
     assert [p["org_code"] for p in leadership["peers"]] == ["RFF", "RHW", "RJC"]
     # and the published page shows the same row, rounded
     page = (published.parent / "report" / "trusts" / "RJ1.html").read_text(encoding="utf-8")
-    assert Rows(page).tables[0] == [
+    assert Rows(page).tables[1] == [  # tables[0] is factor 6, the first weak area
         [],
         ["I am enthusiastic about my job.", "7.10", "7.16", "-0.06 (-0.11 to -0.02)"],
     ]

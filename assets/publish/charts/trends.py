@@ -50,6 +50,13 @@ def as_trend(index: pl.DataFrame, factors: pl.DataFrame) -> pl.DataFrame:
     ).with_columns(indicator_set=pl.lit("as published each year"))
 
 
+@cache
+def _factor_names() -> dict[int, str]:
+    """Factor names from data/framework/, read once per process: reading the framework costs ~20 ms, once per
+    trust page it was a third of the report's build time."""
+    return dict(load_framework().factors.select("factor_id", "factor_name").iter_rows())
+
+
 def trend_rows(index: pl.DataFrame, trend: pl.DataFrame, *, org_code: str) -> pl.DataFrame:
     """Per survey year: the trust's index and factor scores with intervals from `trend` (readiness_trend: every year
     scored on the indicators measured in every year), and its group's quartiles that year (the group is the trust's
@@ -58,7 +65,7 @@ def trend_rows(index: pl.DataFrame, trend: pl.DataFrame, *, org_code: str) -> pl
     if "component" not in trend.columns:
         trend = as_trend(index, trend)
     require_columns(trend, {"org_code", "survey_year", "component", "score", "score_lo", "score_hi"}, "readiness_trend")
-    names = dict(load_framework().factors.select("factor_id", "factor_name").iter_rows())
+    names = _factor_names()
     factor_id = pl.col("component").str.strip_prefix("factor_").cast(pl.Int32, strict=False)
     long = decimals_to_double(trend).select(
         "org_code",

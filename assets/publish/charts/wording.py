@@ -96,8 +96,16 @@ def board_sentence(
             "so little data."
         )
     weakest = [index_row[k] for k in ("weakest_factor_1", "weakest_factor_2") if index_row[k] is not None]
-    factors = " and ".join(f"“{area_name(value, factor_names)}”" for value in weakest) or "not identified"
-    barrier = area_name(index_row["weakest_barrier"], barrier_names)
+    if weakest:
+        factors = "its weakest factors are " + " and ".join(f"“{area_name(v, factor_names)}”" for v in weakest)
+    else:
+        # the profile names a weakest area only where its probability reaches the threshold; otherwise say why
+        factors = f"no factor is named its weakest ({index_row.get('weakest_factor_status') or 'not identified'})"
+    if index_row["weakest_barrier"] is not None:
+        barrier = area_name(index_row["weakest_barrier"], barrier_names)
+        barrier = f"its weakest barrier is {barrier[:1].lower() + barrier[1:]}"
+    else:
+        barrier = f"no barrier is named its weakest ({index_row.get('weakest_barrier_status') or 'not identified'})"
     status = index_row.get("support_status")
     if "support_status" in index_row and (status != "suggested" or not index_row["suggested_support_type"]):
         # the index method gives a type only where it survives its uncertainty; otherwise say why not
@@ -110,6 +118,5 @@ def board_sentence(
     return (
         f"{opening}ranking {ordinal(index_row['rank_in_group'])} of {index_row['n_in_group']} {group} "
         f"(somewhere between {ordinal(index_row['rank_lo'])} and {ordinal(index_row['rank_hi'])} with {confidence} "
-        f"confidence); its weakest factors are {factors}, and its weakest barrier is "
-        f"{barrier[:1].lower() + barrier[1:]}{support}."
+        f"confidence); {factors}, and {barrier}{support}."
     )

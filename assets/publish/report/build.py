@@ -23,8 +23,9 @@ from assets.publish.atomic import building_directory
 from assets.publish.charts import export, funnel, heatmap, league, profile, settings, spc_panels, trends, validity
 from assets.publish.charts.common import caption, decimals_to_double
 from assets.publish.charts.wording import board_sentence, interval_label, rank_text, support_type_words
+from assets.publish.report import context as trust_context
 from assets.publish.report import drivers as driver_rules
-from assets.publish.report.advice import support_advice
+from assets.publish.report.advice import probability_words, support_advice
 
 HERE = Path(__file__).parent
 MANIFEST = "report.json"
@@ -73,6 +74,12 @@ class ReportInputs:
     validity_notes: tuple[str, ...] = ()
     # every year on the same indicators; trend charts draw it (factor_scores only where it is absent)
     readiness_trend: pl.DataFrame | None = None
+    # trust context beside the index (issue 15): trust_context, index_beside_oversight, index_periods
+    trust_context: pl.DataFrame | None = None
+    index_beside_oversight: pl.DataFrame | None = None
+    index_periods: pl.DataFrame | None = None
+    # the whole index_validity table: its official_score_agreement and incremental_validity rows
+    index_validity: pl.DataFrame | None = None
 
 
 @dataclass
@@ -96,6 +103,7 @@ class PageChart:
     spec_json: str
     csv: str
     images: dict[str, str]
+    note: str = ""
 
 
 # chart text no smaller than 11 px (WCAG-minded; the charts' defaults were 10 px)
@@ -164,6 +172,7 @@ class _Writer:
         rows: pl.DataFrame,
         csv_path: str,
         image_stem: str | None = None,
+        note: str = "",
     ) -> PageChart:
         spec = readable(export.chart_spec(chart, validate=False), alt_text)
         images = {}
@@ -178,6 +187,7 @@ class _Writer:
             spec_json=export.spec_json_for_html(spec),
             csv=self.csv(rows, csv_path),
             images=images,
+            note=note,
         )
 
     def page(self, relative: str, template: str, root: str, title: str, **context: Any) -> None:
@@ -312,7 +322,22 @@ def _weak_areas(
             if kind == "factor"
             else (f"Barrier: {names['barrier'].get(area, area)}")
         )
-        areas.append({"label": label, "drivers": found.to_dicts(), "peers": peers.to_dicts()})
+        scores = context.scores[kind]
+        own = (
+            scores.filter((pl.col("org_code") == row["org_code"]) & (pl.col(column).cast(pl.String) == area))
+            if "p_weakest" in scores.columns
+            else scores.clear()
+        )
+        p_weakest = own["p_weakest"][0] if not own.is_empty() else None
+        areas.append(
+            {
+                "label": label,
+                "drivers": found.to_dicts(),
+                "peers": peers.to_dicts(),
+                "p_weakest": p_weakest,
+                "p_words": probability_words(p_weakest) if p_weakest is not None else None,
+            }
+        )
     return areas
 
 
@@ -372,6 +397,7 @@ def _trust_page(
     )
     trend = inputs.readiness_trend if inputs.readiness_trend is not None else inputs.factor_scores
     trend_rows = trends.trend_rows(inputs.readiness_index, trend, org_code=code)
+    trend_note = trend_caption(inputs.readiness_trend, code)
     charts = [
         writer.chart(
             "profile",
@@ -392,9 +418,15 @@ def _trust_page(
         writer.chart(
             "trends",
             f"The index and the seven factors of {label} by survey year against its group",
-            trends.trends_chart(trend_rows, trust_label=label, scale=scales["factor"], caption=cap),
+            trends.trends_chart(
+                trend_rows,
+                trust_label=label,
+                scale=scales["factor"],
+                caption=caption(trend_source(trend_rows, inputs.data_note), inputs.built_on),
+            ),
             trend_rows,
             f"data/trusts/{code}-trends.csv",
+            note=trend_note,
         ),
     ]
     chart_rows = [profile_rows, trend_rows]
@@ -432,7 +464,64 @@ def _trust_page(
         drivers_available=context is not None,
         numbers=numbers,
         spc_minimum=spc_panels.default_rules().short_segment_points,
+        context_sections=_context_sections(inputs, code),
+        oversight=_oversight(inputs, code),
+        uncovered=trust_context.uncovered_periods(inputs.index_periods, year)
+        if inputs.index_periods is not None
+        else [],
+        weak_status=_weak_status(row),
     )
+
+
+def trend_source(trend_rows: pl.DataFrame, data_note: str | None) -> str:
+    """The trend chart's source line naming the survey years it actually shows."""
+    if data_note:
+        return data_note
+    years = sorted(trend_rows["survey_year"].unique().to_list())
+    shown = f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0]) if years else "no year"
+    return f"NHS Staff Survey {shown} (NHS England), every year on the same indicators (readiness_trend)"
+
+
+def trend_caption(readiness_trend: pl.DataFrame | None, org_code: str) -> str:
+    """Each year's indicator set of the trust's index in readiness_trend, in words, for the chart's caption."""
+    if readiness_trend is None:
+        return "Each year rests on that year's own indicators (no readiness_trend in this build)."
+    rows = (
+        readiness_trend.filter((pl.col("org_code") == org_code) & (pl.col("component") == "index"))
+        .select("survey_year", "n_indicators", "indicator_set")
+        .sort("survey_year")
+    )
+    if rows.is_empty():
+        return "readiness_trend has no index rows for this trust."
+    parts = []
+    for indicator_set, part in rows.group_by("indicator_set", maintain_order=True):
+        years = ", ".join(f"{y}: {n} indicators" for y, n in part.select("survey_year", "n_indicators").iter_rows())
+        parts.append(f"{str(indicator_set[0]).split(':')[0]} ({years})")
+    return "Indicator set of the index each year: " + "; ".join(parts) + "."
+
+
+def _context_sections(inputs: ReportInputs, code: str) -> list[dict[str, Any]] | None:
+    if inputs.trust_context is None:
+        return None
+    legal = trust_context.context_code(inputs.index_beside_oversight, code, inputs.survey_year)
+    return trust_context.trust_context_sections(inputs.trust_context, legal)
+
+
+def _oversight(inputs: ReportInputs, code: str) -> dict[str, Any] | None:
+    if inputs.index_beside_oversight is None:
+        return None
+    match = inputs.index_beside_oversight.filter(
+        (pl.col("org_code") == code) & (pl.col("survey_year") == inputs.survey_year)
+    )
+    return match.row(0, named=True) if not match.is_empty() else None
+
+
+def _weak_status(row: dict[str, Any]) -> dict[str, str | None]:
+    """Why the page names no weakest factor or barrier, from the published status columns."""
+    return {
+        "factor": None if row.get("weakest_factor_1") else str(row.get("weakest_factor_status") or "not published"),
+        "barrier": None if row.get("weakest_barrier") else str(row.get("weakest_barrier_status") or "not published"),
+    }
 
 
 def _area_names(inputs: ReportInputs) -> dict[str, dict[str, str]]:
@@ -527,11 +616,29 @@ def _index_page(writer: _Writer, inputs: ReportInputs, year_index: pl.DataFrame,
         catalogue = inputs.indicator_catalogue.sort("factor_id", "barrier", "indicator_id", nulls_last=True)
         indicators = catalogue.to_dicts()
         writer.csv(catalogue, "data/indicator_catalogue.csv")
+    agreement = (
+        trust_context.engagement_agreement(
+            inputs.index_validity,
+            inputs.survey_year,
+            dict(inputs.performance_measures.select("measure", "label").iter_rows())
+            if inputs.performance_measures is not None
+            else None,
+        )
+        if inputs.index_validity is not None
+        else []
+    )
+    uncovered = (
+        trust_context.uncovered_periods(inputs.index_periods, inputs.survey_year)
+        if inputs.index_periods is not None
+        else []
+    )
     writer.page(
         "methodology.html",
         "methodology.html",
         "",
         "Method and indicators",
+        agreement=agreement,
+        uncovered=uncovered,
         indicators=indicators,
         caveats=caveats.to_dicts(),
         support_types=settings.support_types().to_dicts(),
@@ -542,6 +649,8 @@ def _index_page(writer: _Writer, inputs: ReportInputs, year_index: pl.DataFrame,
         "index.html",
         "",
         "Trusts and groups",
+        agreement=agreement,
+        uncovered=uncovered,
         groups=group_rows,
         trusts=trusts,
         charts=charts,

@@ -90,8 +90,9 @@ def read_report_inputs(database: Path, survey_year: int | None = None) -> Report
         if index.filter(pl.col("survey_year") == year).is_empty():
             raise ValueError(f"{database.name}: readiness_index has no rows for survey year {year}")
         framework = load_framework()
+        index_validity = _table(con, "FROM index_validity")
         summary, points = validity_frames(
-            _table(con, "FROM index_validity"), index, _table(con, "FROM performance_annual"), year, framework
+            index_validity, index, _table(con, "FROM performance_annual"), year, framework
         )
         measures = _table(con, "SELECT measure, label, unit, improvement_direction FROM performance_measures")
         (built_at,) = con.sql("SELECT max(built_at) FROM build_info").fetchone() or (None,)
@@ -134,6 +135,14 @@ def read_report_inputs(database: Path, survey_year: int | None = None) -> Report
             # a year with no estimable association (no ranked trusts, or no outcome data) has no validity chart
             validity_summary=summary.drop("against", "note") if not points.is_empty() else None,
             validity_points=points if not points.is_empty() else None,
+            trust_context=_table(
+                con,
+                "SELECT org_code, dataset, measure, period, value, unit, publisher, source_file, source_row "
+                "FROM trust_context",
+            ),
+            index_beside_oversight=_table(con, "FROM index_beside_oversight WHERE survey_year = ?", [year]),
+            index_periods=_table(con, "FROM index_periods"),
+            index_validity=index_validity,
             validity_notes=validity_notes(
                 summary, financial_year, dict(measures.select("measure", "label").iter_rows())
             ),
