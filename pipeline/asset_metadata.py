@@ -30,15 +30,3 @@ def table_schema(con: duckdb.DuckDBPyConnection, table: str) -> dg.TableSchema:
             for name, dtype in column_types(con, table).items()
         ]
     )
-
-
-def up_to_date(
-    _con: duckdb.DuckDBPyConnection, _asset: str, _partition: str | None, _fp: str, _tables: Sequence[str]
-) -> bool:
-    """Retired (Dagster selects what runs; a selected asset rebuilds): always false. See pipeline/incremental.py."""
-    return False
-
-
-def reused(metadata: dict[str, Any]) -> dg.MaterializeResult:
-    """Retired with up_to_date: never reached."""
-    return dg.MaterializeResult(metadata=metadata)

@@ -47,8 +47,6 @@ class ProgressReporter:
             meta = mat.metadata
             rows = meta.get("dagster/row_count")
             detail = f"{rows.value:>10,} rows" if rows is not None else " " * 15
-            if meta.get("reused_unchanged_inputs") and meta["reused_unchanged_inputs"].value:
-                detail += "  (unchanged, reused)"
             partition = f" [{mat.partition}]" if mat.partition else ""
             took = time.perf_counter() - self.started.get(step, time.perf_counter())
             name = mat.asset_key.to_user_string() + partition

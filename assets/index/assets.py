@@ -25,9 +25,8 @@ from assets.ingest.engagement_panel import raw_engagement_panel
 from assets.ingest.raw_files import record_files_used, recorded_files
 from assets.staged.performance.assets import performance_annual
 from pipeline import dictionary
-from pipeline.asset_metadata import reused, table_metadata, up_to_date
+from pipeline.asset_metadata import table_metadata
 from pipeline.checks import gx_check
-from pipeline.incremental import fingerprint, mark_built, upstream_fingerprint
 from pipeline.sources import SourceFile
 from pipeline.warehouse import WarehouseResource, replace_table, table_exists, transaction
 
@@ -46,15 +45,14 @@ def _doc(table: str) -> dict[str, object]:
 
 
 def _write(
-    warehouse: WarehouseResource, frames: dict[str, pl.DataFrame], fp: str, source_files: list[SourceFile] | None = None
+    warehouse: WarehouseResource, frames: dict[str, pl.DataFrame], source_files: list[SourceFile] | None = None
 ) -> dict[str, dict[str, object]]:
-    """Replace every table in one transaction and record their builds (and the source files read directly, for
-    build_info); the tables' metadata."""
+    """Replace every table in one transaction (and record the source files read directly, for build_info);
+    the tables' metadata."""
     with warehouse.get_connection() as con:
         with transaction(con):
             for table, frame in frames.items():
                 replace_table(con, table, frame)
-                mark_built(con, table, None, fp)
             if source_files:
                 record_files_used(con, source_files[0].dataset, None, source_files)
         return {table: table_metadata(con, table) for table in frames}
@@ -79,11 +77,6 @@ def _group_sizes(index: pl.DataFrame) -> dict[str, dict[str, dict[str, int]]]:
 )
 def readiness_scores(warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
     with warehouse.get_connection() as con:
-        fp = fingerprint("readiness_scores", upstream_fingerprint(con, ["indicators"]))
-        if all(up_to_date(con, table, None, fp, [table]) for table in SCORE_TABLES):
-            for table in SCORE_TABLES:
-                yield dg.MaterializeResult(asset_key=table, metadata=reused(table_metadata(con, table)).metadata)
-            return
         table = _read(con, "indicators")
     framework = load_framework()
     tables = readiness_tables(table, framework)
@@ -92,7 +85,7 @@ def readiness_scores(warehouse: WarehouseResource) -> Iterator[dg.MaterializeRes
         "barrier_scores": tables.barrier_scores,
         "readiness_index": tables.readiness_index,
     }
-    metadata = _write(warehouse, frames, fp)
+    metadata = _write(warehouse, frames)
     index = tables.readiness_index
     settings = framework.settings
     coverage = index.group_by("survey_year").agg(pl.col("coverage").median()).sort("survey_year")
@@ -247,22 +240,17 @@ readiness_index_expectations = gx_check("readiness_index")
 
 def _from_indicators(
     warehouse: WarehouseResource, table: str, build: Callable[[pl.DataFrame], pl.DataFrame]
-) -> tuple[pl.DataFrame | None, dict[str, object]]:
-    """Rebuild `table` from `indicators` unless it is up to date; (the new frame or None when reused, metadata)."""
+) -> tuple[pl.DataFrame, dict[str, object]]:
+    """Rebuild `table` from `indicators`; (the new frame, its metadata)."""
     with warehouse.get_connection() as con:
-        fp = fingerprint(table, upstream_fingerprint(con, ["indicators"]))
-        if up_to_date(con, table, None, fp, [table]):
-            return None, table_metadata(con, table)
         source = _read(con, "indicators")
     frame = build(source)
-    return frame, _write(warehouse, {table: frame}, fp)[table]
+    return frame, _write(warehouse, {table: frame})[table]
 
 
 @dg.asset(group_name="index", deps=[indicators], **_doc("index_sensitivity"))
 def index_sensitivity(warehouse: WarehouseResource) -> dg.MaterializeResult:
     frame, metadata = _from_indicators(warehouse, "index_sensitivity", lambda t: rank_sensitivity(t, load_framework()))
-    if frame is None:
-        return reused(metadata)
     summary = frame.group_by("survey_year", "scenario").agg(
         median_abs_rank_shift=pl.col("abs_rank_shift").median(),
         share_unmoved=(pl.col("abs_rank_shift") == 0).mean(),
@@ -286,8 +274,6 @@ def index_sensitivity(warehouse: WarehouseResource) -> dg.MaterializeResult:
 @dg.asset(group_name="index", deps=[indicators], **_doc("readiness_trend"))
 def readiness_trend(warehouse: WarehouseResource) -> dg.MaterializeResult:
     frame, metadata = _from_indicators(warehouse, "readiness_trend", lambda t: trend_of(t, load_framework()))
-    if frame is None:
-        return reused(metadata)
     sets = frame["indicator_set"].unique().to_list()
     return dg.MaterializeResult(
         metadata={
@@ -314,8 +300,6 @@ def readiness_change(warehouse: WarehouseResource) -> dg.MaterializeResult:
     frame, metadata = _from_indicators(
         warehouse, "readiness_change", lambda t: year_on_year_change(t, load_framework())
     )
-    if frame is None:
-        return reused(metadata)
     summary = frame.group_by("survey_year", "component").agg(
         trusts=pl.len(), beyond_sampling_error=pl.col("exceeds_sampling_error").sum()
     )
@@ -346,12 +330,6 @@ def readiness_change(warehouse: WarehouseResource) -> dg.MaterializeResult:
 def index_validity(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         (panel_file,) = recorded_files(con, PANEL_DATASET, None)
-        upstream = upstream_fingerprint(
-            con, ["indicators", "factor_scores", "performance_annual", "people_promise_scores"]
-        )
-        fp = fingerprint("index_validity", upstream, panel_file.sha256)
-        if up_to_date(con, "index_validity", None, fp, ["index_validity"]):
-            return reused(table_metadata(con, "index_validity"))
         inputs = {
             table: _read(con, table)
             for table in ("indicators", "factor_scores", "performance_annual", "people_promise_scores")
@@ -364,7 +342,7 @@ def index_validity(warehouse: WarehouseResource) -> dg.MaterializeResult:
         read_engagement_panel(panel_file.path),
         inputs["people_promise_scores"],
     )
-    metadata = _write(warehouse, {"index_validity": frame}, fp, [panel_file])["index_validity"]
+    metadata = _write(warehouse, {"index_validity": frame}, [panel_file])["index_validity"]
     outcomes = frame.filter(pl.col("validity_check") == "outcome_association")
     published = frame.filter(pl.col("published_estimate").is_not_null())
     return dg.MaterializeResult(

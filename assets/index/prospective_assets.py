@@ -9,12 +9,9 @@ from assets.index.prospective import prospective_validity
 from assets.indicators.framework import load_framework
 from assets.staged.trust_context.assets import trust_context
 from pipeline import dictionary
-from pipeline.asset_metadata import reused, table_metadata, up_to_date
-from pipeline.incremental import fingerprint, mark_built, upstream_fingerprint
+from pipeline.asset_metadata import table_metadata
 from pipeline.reference import read_reference
 from pipeline.warehouse import WarehouseResource, replace_table, transaction
-
-UPSTREAM = ["readiness_scores", "staff_survey_tables", "trust_context"]
 
 
 def _doc(table: str) -> dict[str, object]:
@@ -36,9 +33,6 @@ def _engagement(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 )
 def index_prospective_validity(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        fp = fingerprint("index_prospective_validity", upstream_fingerprint(con, UPSTREAM))
-        if up_to_date(con, "index_prospective_validity", None, fp, ["index_prospective_validity"]):
-            return reused(table_metadata(con, "index_prospective_validity"))
         index = con.sql("SELECT * FROM readiness_index ORDER BY ALL").pl()
         engagement = _engagement(con)
         context = con.sql("SELECT * FROM trust_context ORDER BY ALL").pl()
@@ -50,7 +44,6 @@ def index_prospective_validity(warehouse: WarehouseResource) -> dg.MaterializeRe
     with warehouse.get_connection() as con:
         with transaction(con):
             replace_table(con, "index_prospective_validity", frame)
-            mark_built(con, "index_prospective_validity", None, fp)
         shown = frame.select("subject_b", "statistic", "estimate", "n").to_dicts()
         return dg.MaterializeResult(
             metadata={**table_metadata(con, "index_prospective_validity"), "estimates": dg.MetadataValue.json(shown)}
@@ -60,14 +53,10 @@ def index_prospective_validity(warehouse: WarehouseResource) -> dg.MaterializeRe
 @dg.asset(group_name="index", deps=[dg.AssetKey("readiness_index"), trust_context], **_doc("index_beside_oversight"))
 def index_beside_oversight(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        fp = fingerprint("index_beside_oversight", upstream_fingerprint(con, UPSTREAM))
-        if up_to_date(con, "index_beside_oversight", None, fp, ["index_beside_oversight"]):
-            return reused(table_metadata(con, "index_beside_oversight"))
         index = con.sql("SELECT * FROM readiness_index ORDER BY ALL").pl()
         context = con.sql("SELECT * FROM trust_context ORDER BY ALL").pl()
     frame = beside_of(index, context, read_reference("reporting_sectors"))
     with warehouse.get_connection() as con:
         with transaction(con):
             replace_table(con, "index_beside_oversight", frame)
-            mark_built(con, "index_beside_oversight", None, fp)
         return dg.MaterializeResult(metadata=table_metadata(con, "index_beside_oversight"))

@@ -10,8 +10,7 @@ from assets.indicators.build import context_survey_years
 from assets.indicators.framework import CONTEXT_SOURCE, load_framework
 from assets.staged.trust_context.assets import trust_context
 from pipeline import dictionary
-from pipeline.asset_metadata import reused, table_metadata, up_to_date
-from pipeline.incremental import fingerprint, mark_built, upstream_fingerprint
+from pipeline.asset_metadata import table_metadata
 from pipeline.reference import read_reference
 from pipeline.warehouse import WarehouseResource, replace_table, transaction
 
@@ -21,12 +20,6 @@ PERFORMANCE_DATASETS = ["ae", "rtt", "cancer", "sickness"]
 def _doc(table: str) -> dict[str, object]:
     doc = dictionary.table(table)
     return {"description": doc.description, "metadata": doc.dagster_metadata(), "kinds": {"polars", "duckdb"}}
-
-
-def _rebuild(warehouse: WarehouseResource, table: str, upstream: list[str]) -> tuple[bool, str]:
-    with warehouse.get_connection() as con:
-        fp = fingerprint(table, upstream_fingerprint(con, upstream))
-        return up_to_date(con, table, None, fp, [table]), fp
 
 
 def _indicator_datasets(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -52,11 +45,7 @@ def _indicator_datasets(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     **_doc("index_periods"),
 )
 def index_periods(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    upstream = ["indicators", "performance_monthly", "staff_survey_tables", "trust_context"]
-    current, fp = _rebuild(warehouse, "index_periods", upstream)
     with warehouse.get_connection() as con:
-        if current:
-            return reused(table_metadata(con, "index_periods"))
         years = [
             y
             for (y,) in con.sql(
@@ -88,7 +77,6 @@ def index_periods(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         with transaction(con):
             replace_table(con, "index_periods", frame)
-            mark_built(con, "index_periods", None, fp)
         missing = frame.filter(pl.col("note").str.starts_with("not covered"))
         return dg.MaterializeResult(
             metadata={
@@ -104,10 +92,7 @@ def index_periods(warehouse: WarehouseResource) -> dg.MaterializeResult:
     group_name="index", deps=[dg.AssetKey("indicators"), dg.AssetKey("readiness_index")], **_doc("index_source_weights")
 )
 def index_source_weights(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    current, fp = _rebuild(warehouse, "index_source_weights", ["indicators", "readiness_scores"])
     with warehouse.get_connection() as con:
-        if current:
-            return reused(table_metadata(con, "index_source_weights"))
         indicators = con.sql("SELECT * FROM indicators ORDER BY ALL").pl()
         index = con.sql("SELECT org_code, survey_year, index_score FROM readiness_index ORDER BY ALL").pl()
     framework = load_framework()
@@ -116,7 +101,6 @@ def index_source_weights(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         with transaction(con):
             replace_table(con, "index_source_weights", frame)
-            mark_built(con, "index_source_weights", None, fp)
         return dg.MaterializeResult(
             metadata={
                 **table_metadata(con, "index_source_weights"),

@@ -16,16 +16,13 @@ from assets.indicators.framework import indicator_catalogue as catalogue_of
 from assets.staged.performance.assets import performance_annual
 from assets.staged.trust_context.assets import trust_context
 from pipeline import dictionary
-from pipeline.asset_metadata import reused, table_metadata, up_to_date
+from pipeline.asset_metadata import table_metadata
 from pipeline.checks import gx_check
 from pipeline.errors import InputDataError
-from pipeline.incremental import fingerprint, mark_built, upstream_fingerprint
 from pipeline.warehouse import WarehouseResource, replace_table, table_exists, transaction
 
 SURVEY_TABLES = ("staff_survey_items", "people_promise_scores", "survey_organisations")
 INPUT_TABLES = (*SURVEY_TABLES, "performance_annual", "trust_context")
-# the staff survey tables are written by one multi-asset, which records its builds under this name
-UPSTREAM_BUILDS = ["staff_survey_tables", "performance_annual", "trust_context"]
 
 
 def read_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
@@ -59,16 +56,12 @@ def _spec_kwargs(table: str) -> dict[str, object]:
 )
 def indicator_catalogue(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        fp = fingerprint("indicator_catalogue", upstream_fingerprint(con, UPSTREAM_BUILDS))
-        if up_to_date(con, "indicator_catalogue", None, fp, ["indicator_catalogue"]):
-            return reused(table_metadata(con, "indicator_catalogue"))
         inputs = read_inputs(con)
     framework = load_framework()
     catalogue = catalogue_of(framework, available(inputs))
     with warehouse.get_connection() as con:
         with transaction(con):
             replace_table(con, "indicator_catalogue", catalogue)
-            mark_built(con, "indicator_catalogue", None, fp)
         per_factor = catalogue.group_by("factor_id").agg(pl.len(), pl.col("weight").sum()).sort("factor_id")
         return dg.MaterializeResult(
             metadata={
@@ -121,15 +114,11 @@ def framework_validation(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 )
 def indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        fp = fingerprint("indicators", upstream_fingerprint(con, [*UPSTREAM_BUILDS, "indicator_catalogue"]))
-        if up_to_date(con, "indicators", None, fp, ["indicators"]):
-            return reused(table_metadata(con, "indicators"))
         inputs = read_inputs(con)
     table = build_indicators(load_framework(), **inputs)
     with warehouse.get_connection() as con:
         with transaction(con):
             replace_table(con, "indicators", table)
-            mark_built(con, "indicators", None, fp)
         per_year = table.group_by("survey_year").agg(
             trusts=pl.col("org_code").n_unique(),
             indicators=pl.col("indicator_id").n_unique(),

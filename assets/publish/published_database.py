@@ -20,9 +20,9 @@ from assets.publish.atomic import building_directory, fsync_directory, remove_st
 from assets.publish.gate import verify_file
 from pipeline import dictionary
 from pipeline.errors import PublicationBlockedError
-from pipeline.incremental import code_fingerprint, fingerprint, is_current, mark_built, upstream_fingerprint
+from pipeline.incremental import code_fingerprint
 from pipeline.resources import PublishTargetResource, SourceResource
-from pipeline.warehouse import WarehouseResource, sql_file, table_exists, transaction
+from pipeline.warehouse import WarehouseResource, sql_file, table_exists
 
 BUILT_HERE = ("data_dictionary", "data_tables", "build_info")
 VIEWS = ("v_trust_year",)  # created by views.sql, documented in data/dictionary like tables
@@ -199,10 +199,6 @@ def export_parquet(database: Path, directory: Path) -> dict[str, int]:
         con.close()
 
 
-def parquet_complete(directory: Path) -> bool:
-    return all((directory / f"{doc.name}.parquet").exists() for doc in dictionary.published_tables())
-
-
 def publish_atomically(con: duckdb.DuckDBPyConnection, target: Path, source_mode: str) -> dict[str, int]:
     """Build into a temp file beside `target`, verify it, export its Parquet copies, then swap both into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -242,29 +238,18 @@ def published_database(
 ) -> dg.MaterializeResult:
     target = publish_target.database_path
     target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(target.parent, f".{target.name}.tmp-*")  # a killed run's, even when nothing is rebuilt
+    remove_stale_temps(target.parent, f".{target.name}.tmp-*")  # a killed run's
     with warehouse.get_connection() as con:
-        fp = fingerprint("published_database", upstream_fingerprint(con, source_tables()), source.mode)
-        fresh = (
-            target.exists()
-            and parquet_complete(parquet_directory(target))
-            and is_current(con, "published_database", None, fp)
-            and not verify_file(target)
-        )
-        if not fresh:
-            missing = [t for t in source_tables() if not table_exists(con, t)]
-            if missing:
-                raise PublicationBlockedError(f"tables {missing} have not been built; the last good file was kept")
-            counts = publish_atomically(con, target, source.mode)
-            with transaction(con):
-                mark_built(con, "published_database", None, fp)
-    metadata = {
-        "path": dg.MetadataValue.path(str(target)),
-        "bytes": target.stat().st_size,
-        "parquet_dir": dg.MetadataValue.path(str(parquet_directory(target))),
-        "parquet_bytes": sum(p.stat().st_size for p in parquet_directory(target).glob("*.parquet")),
-        "reused_unchanged_inputs": fresh,
-    }
-    if not fresh:
-        metadata["tables"] = dg.MetadataValue.json(counts)
-    return dg.MaterializeResult(metadata=metadata)
+        missing = [t for t in source_tables() if not table_exists(con, t)]
+        if missing:
+            raise PublicationBlockedError(f"tables {missing} have not been built; the last good file was kept")
+        counts = publish_atomically(con, target, source.mode)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(target)),
+            "bytes": target.stat().st_size,
+            "parquet_dir": dg.MetadataValue.path(str(parquet_directory(target))),
+            "parquet_bytes": sum(p.stat().st_size for p in parquet_directory(target).glob("*.parquet")),
+            "tables": dg.MetadataValue.json(counts),
+        }
+    )

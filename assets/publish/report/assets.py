@@ -14,9 +14,7 @@ from assets.publish.published_database import published_database
 from assets.publish.report.build import MANIFEST, build_report
 from assets.publish.report.inputs import read_report_inputs
 from assets.publish.report.site_check import report_problems
-from pipeline.incremental import fingerprint, is_current, mark_built, upstream_fingerprint
 from pipeline.resources import PublishTargetResource
-from pipeline.warehouse import WarehouseResource, transaction
 
 REPORT_DIR_NAME = "report"
 # the chart shown in the Dagster UI: the index page's, which covers every ranked trust
@@ -70,22 +68,14 @@ def report_metadata(report: Path) -> dict[str, Any]:
 def published_report(
     context: dg.AssetExecutionContext,
     config: ReportConfig,
-    warehouse: WarehouseResource,
     publish_target: PublishTargetResource,
 ) -> dg.MaterializeResult:
     report = report_directory(publish_target)
     report.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(report.parent, f"{REPORT_DIR_NAME}.tmp-*")
-    with warehouse.get_connection() as con:
-        fp = fingerprint("published_report", upstream_fingerprint(con, ["published_database"]), config.survey_year)
-        fresh = (report / MANIFEST).is_file() and is_current(con, "published_report", None, fp)
-    if fresh:
-        return dg.MaterializeResult(metadata={**report_metadata(report), "reused_unchanged_inputs": True})
     summary = build_report(read_report_inputs(publish_target.database_path, config.survey_year), report)
     for skipped in summary.skipped_charts:
         context.log.warning(f"chart not drawn: {skipped}")
-    with warehouse.get_connection() as con, transaction(con):
-        mark_built(con, "published_report", None, fp)
     return dg.MaterializeResult(
         metadata={
             **report_metadata(report),

@@ -12,9 +12,8 @@ from assets.publish.report.build import SOURCES
 from assets.publish.spc.xmr import spc_monthly_table
 from assets.staged.performance.assets import performance_measures, performance_monthly
 from pipeline import dictionary
-from pipeline.asset_metadata import reused, table_metadata, up_to_date
+from pipeline.asset_metadata import table_metadata
 from pipeline.checks import gx_check
-from pipeline.incremental import fingerprint, mark_built, upstream_fingerprint
 from pipeline.warehouse import WarehouseResource, replace_table, transaction
 
 DOC = dictionary.table("spc_monthly")
@@ -29,15 +28,11 @@ DOC = dictionary.table("spc_monthly")
 )
 def spc_monthly(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        fp = fingerprint("spc_monthly", upstream_fingerprint(con, ["performance_monthly", "performance_measures"]))
-        if up_to_date(con, "spc_monthly", None, fp, ["spc_monthly"]):
-            return reused({**table_metadata(con, "spc_monthly"), "chart": _chart(con)})
         series = con.sql("SELECT org_code, period_month, measure, value FROM performance_monthly").pl()
         directions = con.sql("SELECT measure, improvement_direction FROM performance_measures").pl()
         table = spc_monthly_table(series, directions)
         with transaction(con):
             replace_table(con, "spc_monthly", table)
-            mark_built(con, "spc_monthly", None, fp)
         counts = dict(con.sql("SELECT point_type, count(*) FROM spc_monthly GROUP BY ALL ORDER BY ALL").fetchall())
         return dg.MaterializeResult(
             metadata={

@@ -7,9 +7,8 @@ from assets.ingest.ods import raw_ods
 from assets.ingest.raw_files import record_files_used, recorded_files
 from assets.staged.ods.etr import parse_etr
 from pipeline import dictionary
-from pipeline.asset_metadata import reused, table_metadata, up_to_date
+from pipeline.asset_metadata import table_metadata
 from pipeline.checks import gx_check
-from pipeline.incremental import fingerprint, mark_built
 from pipeline.reference import read_reference
 from pipeline.warehouse import WarehouseResource, replace_table, transaction
 
@@ -26,9 +25,6 @@ DOC = dictionary.table("ods_trusts")
 def ods_trusts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         (etr,) = recorded_files(con, "ods", None)
-        fp = fingerprint("ods_trusts", etr.sha256)
-        if up_to_date(con, "ods_trusts", None, fp, ["ods_trusts"]):
-            return reused(table_metadata(con, "ods_trusts"))
     frame = parse_etr(etr.path, read_reference("nhs_regions")).with_columns(
         ods_vintage=pl.lit(etr.period), source_file=pl.lit(etr.official_name)
     )
@@ -36,7 +32,6 @@ def ods_trusts(warehouse: WarehouseResource) -> dg.MaterializeResult:
         with transaction(con):
             replace_table(con, "ods_trusts", frame)
             record_files_used(con, "ods", None, [etr])
-            mark_built(con, "ods_trusts", None, fp)
         return dg.MaterializeResult(
             metadata={
                 **table_metadata(con, "ods_trusts"),

@@ -4,9 +4,8 @@ import dagster as dg
 
 from assets.staged.ods.assets import ods_trusts
 from pipeline import dictionary
-from pipeline.asset_metadata import reused, table_metadata, up_to_date
+from pipeline.asset_metadata import table_metadata
 from pipeline.checks import gx_check
-from pipeline.incremental import fingerprint, mark_built, upstream_fingerprint
 from pipeline.reference import read_reference
 from pipeline.warehouse import WarehouseResource, replace_table, sql_file, table_exists, transaction
 
@@ -22,9 +21,6 @@ DOC = dictionary.table("organisations")
 )
 def organisations(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        fp = fingerprint("organisations", upstream_fingerprint(con, ["ods_trusts", "staff_survey_tables"]))
-        if up_to_date(con, "organisations", None, fp, ["organisations"]):
-            return reused(table_metadata(con, "organisations"))
         if not table_exists(con, "survey_organisations"):
             raise dg.Failure("survey_organisations has not been built: run the staff survey partitions first")
         con.register("org_successors", read_reference("org_successors"))
@@ -34,7 +30,6 @@ def organisations(warehouse: WarehouseResource) -> dg.MaterializeResult:
             con.unregister("org_successors")
         with transaction(con):
             replace_table(con, "organisations", frame)
-            mark_built(con, "organisations", None, fp)
         return dg.MaterializeResult(
             metadata={
                 **table_metadata(con, "organisations"),

@@ -13,9 +13,8 @@ from assets.staged.performance.staging import staged_ddl
 from assets.staged.rtt.assets import rtt_monthly
 from assets.staged.sickness.assets import sickness_monthly
 from pipeline import dictionary
-from pipeline.asset_metadata import reused, table_metadata, up_to_date
+from pipeline.asset_metadata import table_metadata
 from pipeline.checks import gx_check
-from pipeline.incremental import fingerprint, mark_built, upstream_fingerprint
 from pipeline.reference import read_reference
 from pipeline.warehouse import WarehouseResource, replace_table, sql_file, transaction
 
@@ -37,11 +36,8 @@ def staged_union(con: duckdb.DuckDBPyConnection) -> str:
     return " UNION ALL BY NAME ".join(f'SELECT * FROM "{t}"' for t in STAGED_TABLES)
 
 
-def _rebuild(warehouse: WarehouseResource, table: str, build_sql: str, upstream: list[str]) -> dg.MaterializeResult:
+def _rebuild(warehouse: WarehouseResource, table: str, build_sql: str) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        fp = fingerprint(table, upstream_fingerprint(con, upstream))
-        if up_to_date(con, table, None, fp, [table]):
-            return reused(table_metadata(con, table))
         con.register("ods_code_table", read_reference("ods_code_table"))
         try:
             frame = con.sql(build_sql.replace("{staged}", staged_union(con))).pl()
@@ -49,7 +45,6 @@ def _rebuild(warehouse: WarehouseResource, table: str, build_sql: str, upstream:
             con.unregister("ods_code_table")
         with transaction(con):
             replace_table(con, table, frame)
-            mark_built(con, table, None, fp)
         return dg.MaterializeResult(metadata=table_metadata(con, table))
 
 
@@ -59,7 +54,6 @@ def performance_measures(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         with transaction(con):
             replace_table(con, "performance_measures", frame)
-            mark_built(con, "performance_measures", None, fingerprint("performance_measures"))
         return dg.MaterializeResult(metadata=table_metadata(con, "performance_measures"))
 
 
@@ -69,7 +63,6 @@ def performance_monthly(warehouse: WarehouseResource) -> dg.MaterializeResult:
         warehouse,
         "performance_monthly",
         sql_file(__file__, "performance_monthly.sql"),
-        [*STAGED_TABLES, "ods_trusts", "performance_measures"],
     )
     with warehouse.get_connection() as con:
         months = con.sql(
@@ -83,14 +76,10 @@ def performance_monthly(warehouse: WarehouseResource) -> dg.MaterializeResult:
 @dg.asset(deps=[performance_monthly], kinds={"duckdb"}, **_doc_kwargs("performance_denominator_jumps"))
 def performance_denominator_jumps(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        fp = fingerprint("performance_denominator_jumps", upstream_fingerprint(con, ["performance_monthly"]))
-        if up_to_date(con, "performance_denominator_jumps", None, fp, ["performance_denominator_jumps"]):
-            return reused(table_metadata(con, "performance_denominator_jumps"))
         monthly = con.sql("SELECT * FROM performance_monthly").pl()
         frame = detect_denominator_jumps(monthly, read_reference("merger_detection"))
         with transaction(con):
             replace_table(con, "performance_denominator_jumps", frame)
-            mark_built(con, "performance_denominator_jumps", None, fp)
         return dg.MaterializeResult(
             metadata={
                 **table_metadata(con, "performance_denominator_jumps"),
@@ -113,10 +102,6 @@ def performance_denominator_jumps(warehouse: WarehouseResource) -> dg.Materializ
 def performance_annual(warehouse: WarehouseResource) -> dg.MaterializeResult:
     sql = sql_file(__file__, "performance_annual.sql")
     with warehouse.get_connection() as con:
-        upstream = ["performance_monthly", "performance_denominator_jumps"]
-        fp = fingerprint("performance_annual", upstream_fingerprint(con, upstream))
-        if up_to_date(con, "performance_annual", None, fp, ["performance_annual"]):
-            return reused(table_metadata(con, "performance_annual"))
         summed = con.sql(sql).pl()
         jumps = con.sql("SELECT * FROM performance_denominator_jumps").pl()
         measure_datasets = read_reference("performance_measures").select("measure", "dataset")
@@ -126,7 +111,6 @@ def performance_annual(warehouse: WarehouseResource) -> dg.MaterializeResult:
         )
         with transaction(con):
             replace_table(con, "performance_annual", frame)
-            mark_built(con, "performance_annual", None, fp)
         reasons = frame.filter(pl.col("excluded_reason").is_not_null()).group_by("measure").len().sort("measure")
         return dg.MaterializeResult(
             metadata={
@@ -142,7 +126,6 @@ def performance_unmatched(warehouse: WarehouseResource) -> dg.MaterializeResult:
         warehouse,
         "performance_unmatched",
         sql_file(__file__, "performance_unmatched.sql"),
-        [*STAGED_TABLES, "performance_measures"],
     )
     with warehouse.get_connection() as con:
         by_dataset = dict(

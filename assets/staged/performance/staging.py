@@ -17,8 +17,7 @@ from assets.staged.ods.assets import ods_trusts
 from assets.staged.performance.measures import ParsedMonth
 from assets.staged.performance.organisations import UNMATCHED, code_table_codes, match_organisations
 from pipeline import dictionary
-from pipeline.asset_metadata import reused, table_metadata, up_to_date
-from pipeline.incremental import fingerprint, mark_built, upstream_fingerprint
+from pipeline.asset_metadata import table_metadata
 from pipeline.reference import read_reference
 from pipeline.sources import SourceFile
 from pipeline.warehouse import WarehouseResource, replace_rows, transaction
@@ -100,9 +99,6 @@ def staged_performance_asset(
         month = date.fromisoformat(key)
         with warehouse.get_connection() as con:
             files = recorded_files(con, dataset, key)
-            fp = fingerprint(table, key, *sorted(f.sha256 for f in files), upstream_fingerprint(con, ["ods_trusts"]))
-            if up_to_date(con, table, key, fp, [table, FILE_TOTALS]):
-                return reused(_month_metadata(con, table, dataset, month))
             trust_codes = con.sql("SELECT org_code FROM ods_trusts").pl()["org_code"]
         # parse completely before writing anything: a bad file leaves every stored month as it was
         parsed = parse(files, month)
@@ -123,7 +119,6 @@ def staged_performance_asset(
                     ddl=dictionary.table(FILE_TOTALS).ddl(),
                 )
                 record_files_used(con, dataset, key, files)
-                mark_built(con, table, key, fp)
             return dg.MaterializeResult(metadata=_month_metadata(con, table, dataset, month))
 
     return _asset

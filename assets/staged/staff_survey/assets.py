@@ -10,9 +10,8 @@ from assets.ingest.staff_survey import DATASET, raw_staff_survey
 from assets.staged.staff_survey import scoring
 from assets.staged.staff_survey.build import TABLES, build_survey_year, extract_items
 from pipeline import dictionary
-from pipeline.asset_metadata import table_metadata, up_to_date
+from pipeline.asset_metadata import table_metadata
 from pipeline.checks import gx_check
-from pipeline.incremental import fingerprint, mark_built
 from pipeline.partitions import SURVEY_YEARS
 from pipeline.warehouse import WarehouseResource, replace_rows, table_exists, transaction
 
@@ -48,12 +47,6 @@ def staff_survey_tables(
     where, params = "survey_year = ?", [year]
     with warehouse.get_connection() as con:
         files = recorded_files(con, DATASET, context.partition_key)
-        fp = fingerprint(ASSET, year, *sorted(f"{f.product}:{f.sha256}" for f in files))
-        if up_to_date(con, ASSET, context.partition_key, fp, TABLES):
-            for table in TABLES:
-                metadata = {**table_metadata(con, table, where, params), "reused_unchanged_inputs": True}
-                yield dg.MaterializeResult(asset_key=table, metadata=metadata)
-            return
     built = build_survey_year(files, year)
     validity = _validity_metadata(built.validity)
     with warehouse.get_connection() as con:
@@ -61,7 +54,6 @@ def staff_survey_tables(
             for table in TABLES:
                 replace_rows(con, table, built.tables[table], where, params, ddl=_ddl(table))
             record_files_used(con, DATASET, context.partition_key, files)
-            mark_built(con, ASSET, context.partition_key, fp)
         for table in TABLES:
             extra = {"sources": dg.MetadataValue.json(built.metadata)} if table == "staff_survey_items" else {}
             if table == "people_promise_scores":

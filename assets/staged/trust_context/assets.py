@@ -9,10 +9,9 @@ from assets.ingest.raw_files import record_files_used, recorded_files
 from assets.ingest.trust_context import DATASET, raw_trust_context
 from assets.staged.trust_context.parse import COLUMNS, parse_trust_context
 from pipeline import dictionary
-from pipeline.asset_metadata import reused, table_metadata, up_to_date
+from pipeline.asset_metadata import table_metadata
 from pipeline.checks import gx_check
 from pipeline.errors import SourceUnavailableError
-from pipeline.incremental import fingerprint, mark_built
 from pipeline.reference import read_reference
 from pipeline.warehouse import WarehouseResource, replace_table, transaction
 
@@ -51,20 +50,15 @@ def trust_context(warehouse: WarehouseResource) -> dg.MaterializeResult:
         except SourceUnavailableError:
             with transaction(con):
                 replace_table(con, "trust_context", empty_trust_context())
-                mark_built(con, "trust_context", None, fingerprint("trust_context", "no extract"))
             return dg.MaterializeResult(
                 metadata={**table_metadata(con, "trust_context"), "origin": "none: no extract in the source"}
             )
-        fp = fingerprint("trust_context", extract.sha256)
-        if up_to_date(con, "trust_context", None, fp, ["trust_context"]):
-            return reused(table_metadata(con, "trust_context"))
     frame = build_trust_context(str(extract.path), extract.official_name)
     coverage = frame.group_by("dataset").agg(trusts=pl.col("org_code").n_unique(), rows=pl.len()).sort("dataset")
     with warehouse.get_connection() as con:
         with transaction(con):
             replace_table(con, "trust_context", frame)
             record_files_used(con, DATASET, None, [extract])
-            mark_built(con, "trust_context", None, fp)
         return dg.MaterializeResult(
             metadata={
                 **table_metadata(con, "trust_context"),
