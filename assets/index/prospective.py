@@ -15,24 +15,10 @@ from statistics import NormalDist
 
 import polars as pl
 
+from assets.index.validity import VALIDITY_SCHEMA
+
 ACUTE_GROUP = "Acute and Acute & Community Trusts"
 CHECK = "prospective_outcome"
-VALIDITY_COLUMNS = {
-    "validity_check": pl.String,
-    "period": pl.String,
-    "subject": pl.String,
-    "subject_b": pl.String,
-    "statistic": pl.String,
-    "estimate": pl.Float64,
-    "ci_lo": pl.Float64,
-    "ci_hi": pl.Float64,
-    "ci_level": pl.Float64,
-    "n": pl.Int64,
-    "expected_sign": pl.Int64,
-    "published_estimate": pl.Float64,
-    "note": pl.String,
-    "published_source": pl.String,
-}
 # NOF scores run from 1 (best) to 4, SHMI and complaints are lower-better: a valid index correlates negatively
 OUTCOMES = {
     "nof_domain_score_access": -1,
@@ -169,7 +155,7 @@ def prospective_validity(
                     "published_source": None,
                 }
             )
-    return pl.DataFrame(rows, schema=VALIDITY_COLUMNS)
+    return pl.DataFrame(rows, schema=VALIDITY_SCHEMA)
 
 
 def index_beside_oversight(
