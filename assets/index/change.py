@@ -28,24 +28,11 @@ from assets.factors.scoring import score_factors
 from assets.index.aggregate import aggregate_index
 from assets.index.montecarlo import YearDraws, simulate_year, year_arrays
 from assets.indicators.framework import Framework
+from pipeline import dictionary
 from pipeline.reference import read_reference
 
 CHANGE_STREAM = 1
-CHANGE_SCHEMA = {
-    "org_code": pl.String,
-    "survey_year": pl.Int64,
-    "component": pl.String,
-    "previous_year": pl.Int64,
-    "factor_id": pl.Int64,
-    "benchmarking_group": pl.String,
-    "score": pl.Float64,
-    "previous_score": pl.Float64,
-    "change": pl.Float64,
-    "change_lo": pl.Float64,
-    "change_hi": pl.Float64,
-    "exceeds_sampling_error": pl.Boolean,
-    "n_common_indicators": pl.Int64,
-}
+CHANGE_SCHEMA = dictionary.table("readiness_change").polars_schema()
 CHANGE_COLUMNS = list(CHANGE_SCHEMA)
 
 

@@ -24,24 +24,11 @@ from assets.factors.scoring import score_factors
 from assets.index.aggregate import aggregate_index
 from assets.indicators.build import financial_years, normalise
 from assets.indicators.framework import PERFORMANCE_SOURCE, Framework
+from pipeline import dictionary
 from pipeline.errors import InputDataError
 
-VALIDITY_SCHEMA = {
-    "validity_check": pl.String,
-    "period": pl.String,
-    "subject": pl.String,
-    "subject_b": pl.String,
-    "statistic": pl.String,
-    "estimate": pl.Float64,
-    "ci_lo": pl.Float64,
-    "ci_hi": pl.Float64,
-    "ci_level": pl.Float64,
-    "n": pl.Int64,
-    "expected_sign": pl.Int64,
-    "published_estimate": pl.Float64,
-    "note": pl.String,
-    "published_source": pl.String,
-}
+# the columns and types of index_validity, from its data dictionary entry
+VALIDITY_SCHEMA = dictionary.table("index_validity").polars_schema()
 # data.NHS.2012_2019.csv (ebmgt/NHS-wellbeing) columns, checked against the real file (docs/methodology.md §10.2)
 PANEL_COLUMNS = {
     "Code": "org_code",
