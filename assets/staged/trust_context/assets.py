@@ -7,7 +7,7 @@ import polars as pl
 
 from assets.ingest.raw_files import record_files_used, recorded_files
 from assets.ingest.trust_context import DATASET, raw_trust_context
-from assets.staged.trust_context.parse import COLUMNS, parse_trust_context
+from assets.staged.trust_context.parse import parse_trust_context
 from pipeline import dictionary
 from pipeline.asset_metadata import table_metadata
 from pipeline.checks import gx_check
@@ -31,9 +31,7 @@ def build_trust_context(path: str, source_file: str) -> pl.DataFrame:
 
 
 def empty_trust_context() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={c: pl.Int64 if c == "source_row" else pl.Float64 if c == "value" else pl.String for c in COLUMNS}
-    )
+    return DOC.empty_frame()
 
 
 @dg.asset(

@@ -9,25 +9,14 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline import dictionary
 from pipeline.errors import InputDataError
 
 KEY_COLUMN = "org_code"
 VIA = "trust_profiles.csv, larsen-analyst/trustpulse (a processed third-party extract)"
 ORG_CODE_PATTERN = r"^[A-Z0-9]{3,6}$"
-COLUMNS = [
-    "org_code",
-    "dataset",
-    "measure",
-    "period",
-    "value",
-    "unit",
-    "publisher",
-    "official_file",
-    "via",
-    "source_file",
-    "source_column",
-    "source_row",
-]
+# the trust_context table's columns, in order, from its data dictionary entry
+COLUMNS = list(dictionary.table("trust_context").polars_schema())
 
 
 def denied_columns(columns: list[str], denied: pl.DataFrame) -> list[str]:
@@ -102,20 +91,12 @@ def parse_trust_context(
     read = (
         long.join(measures.select("source_column", "dataset", "measure", "unit"), on="source_column")
         .join(provenance, on="dataset")
-        .select(
-            "org_code",
-            "dataset",
-            "measure",
-            "period",
-            "value",
-            "unit",
-            "publisher",
-            "official_file",
+        .with_columns(
             via=pl.lit(VIA),
             source_file=pl.lit(source_file),
-            source_column="source_column",
             source_row=pl.col("source_row").cast(pl.Int64),
         )
+        .select(COLUMNS)
     )
     return (
         pl.concat([read, derive(read, derived, datasets, source_file)])
