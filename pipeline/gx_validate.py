@@ -7,9 +7,11 @@ GX is imported lazily (about 2 s): only check functions call into this module.
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipeline.settings import EXPECTATIONS_DIR
@@ -70,6 +72,14 @@ def load_suite(name: str):
 
 
 def _clean(value: Any) -> Any:
+    """A row key as JSON can hold it (the check records failing rows as JSON metadata): dates as ISO text,
+    NumPy scalars as Python numbers."""
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     if hasattr(value, "item"):
         return value.item()
     return value
@@ -115,7 +125,8 @@ def validate_frame(frame: pd.DataFrame, suite_name: str, key_columns: list[str])
             {k: _clean(v) for k, v in row.items()} if isinstance(row, dict) else {"index": _clean(row)}
             for row in rows[:MAX_ROWS_REPORTED]
         ]
-        column = cfg.kwargs.get("column") or ", ".join(cfg.kwargs.get("column_list", []) or [])
+        named = [cfg.kwargs[k] for k in ("column", "column_A", "column_B") if cfg.kwargs.get(k)]
+        column = ", ".join(named + list(cfg.kwargs.get("column_list", []) or []))
         if res.exception_info and not rows:
             info = res.exception_info
             message = info.get("exception_message") if "raised_exception" in info else str(info)[:300]

@@ -1,6 +1,9 @@
 """Every table the index methodology produces has exactly the columns its data dictionary entry documents,
 a unique primary key, and the published-contract column names (synthetic hand-made inputs)."""
 
+import dataclasses
+import json
+
 import polars as pl
 import pytest
 
@@ -200,3 +203,6 @@ def test_great_expectations_accept_the_index_and_catch_a_broken_interval(tables)
     result = validate_frame(broken.to_pandas(), "readiness_index", ["org_code", "survey_year"])
     assert not result.passed
     assert [f.expectation for f in result.failures] == ["expect_column_pair_values_a_to_be_greater_than_b"]
+    # the asset check records the failures as JSON metadata: every field must serialise
+    failure = json.loads(json.dumps(dataclasses.asdict(result.failures[0])))
+    assert failure["severity"] == "critical" and failure["column"] == "index_score, index_lo"

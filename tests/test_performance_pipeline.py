@@ -1,6 +1,8 @@
 """The performance datasets in Dagster: partitions, the snapshot manifest, a build on a private snapshot
 (a month whose file is missing, a revised file replacing its month, a broken file), and the monthly schedule."""
 
+import dataclasses
+import json
 from datetime import datetime
 
 import dagster as dg
@@ -217,6 +219,11 @@ def test_expectation_suites_pass_on_real_rows_and_name_a_bad_one(build) -> None:
     assert not result.passed
     assert failed["expect_column_pair_values_a_to_be_greater_than_b"].rows[0]["reported_org_code"] == "RTH"
     assert "expect_column_values_to_be_in_set" in failed
+    # the asset check records each failure, its columns and its rows' keys as JSON metadata
+    recorded = json.loads(json.dumps([dataclasses.asdict(f) for f in result.failures]))
+    pair = next(f for f in recorded if f["expectation"] == "expect_column_pair_values_a_to_be_greater_than_b")
+    assert pair["column"] == "denominator, numerator"
+    assert pair["rows"][0]["period_month"] == "2024-06-01"
 
 
 def test_england_check_blocks_publication_when_providers_do_not_add_up(build) -> None:
