@@ -16,56 +16,14 @@ from assets.index.aggregate import aggregate_index
 from assets.index.montecarlo import YearDraws, intervals, simulate
 from assets.index.support import TYPE_COLUMNS, support_advice, type_frame
 from assets.indicators.framework import Framework
+from pipeline import dictionary
 
 # the sampling-only run draws from its own stream so the full run's draws do not change
 SAMPLING_STREAM = 2
-PROFILE_COLUMNS = ["relative_score", "relative_lo", "relative_hi", "p_weakest", "p_two_weakest"]
-FACTOR_SCORE_COLUMNS = [
-    "org_code",
-    "survey_year",
-    "factor_id",
-    "factor_name",
-    "score",
-    "score_lo",
-    "score_hi",
-    "coverage",
-    "benchmarking_group",
-    "n_indicators",
-    "status",
-    "position_in_group",
-    *PROFILE_COLUMNS,
-]
-BARRIER_SCORE_COLUMNS = ["org_code", "survey_year", "barrier", "barrier_name", *FACTOR_SCORE_COLUMNS[4:]]
-READINESS_INDEX_COLUMNS = [
-    "org_code",
-    "survey_year",
-    "benchmarking_group",
-    "index_score",
-    "index_lo",
-    "index_hi",
-    "rank_in_group",
-    "rank_lo",
-    "rank_hi",
-    "n_in_group",
-    "coverage",
-    "weakest_factor_1",
-    "weakest_factor_2",
-    "weakest_barrier",
-    "suggested_support_type",
-    "ranked",
-    "rank_status",
-    "n_factors",
-    "weakest_factor_1_name",
-    "weakest_factor_2_name",
-    "weakest_barrier_position",
-    "support_type_probability",
-    "support_status",
-    "index_lo_sampling",
-    "index_hi_sampling",
-    *TYPE_COLUMNS,
-    "weakest_factor_status",
-    "weakest_barrier_status",
-]
+# each table's columns, in published order, from its data dictionary entry
+FACTOR_SCORE_COLUMNS = list(dictionary.table("factor_scores").columns)
+BARRIER_SCORE_COLUMNS = list(dictionary.table("barrier_scores").columns)
+READINESS_INDEX_COLUMNS = list(dictionary.table("readiness_index").columns)
 NOT_RANKED = "not ranked: no weakest component"
 
 
