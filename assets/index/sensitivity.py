@@ -20,24 +20,9 @@ from assets.index.montecarlo import year_arrays
 from assets.index.sobol import sobol_rows
 from assets.indicators.build import normalise
 from assets.indicators.framework import PERFORMANCE_SOURCE, Framework
+from pipeline import dictionary
 
-SENSITIVITY_COLUMNS = [
-    "org_code",
-    "survey_year",
-    "scenario",
-    "benchmarking_group",
-    "normalisation",
-    "aggregation",
-    "default_rank",
-    "scenario_rank",
-    "rank_shift",
-    "abs_rank_shift",
-    "trust_median_abs_rank_shift",
-    "scenario_median_abs_rank_shift",
-    "n_in_group",
-    "sensitivity_kind",
-    "first_order_index",
-]
+SENSITIVITY_COLUMNS = list(dictionary.table("index_sensitivity").columns)  # in published order
 KEYS = ["org_code", "survey_year"]
 
 

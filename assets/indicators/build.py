@@ -23,25 +23,13 @@ from assets.indicators.framework import (
     SURVEY_VALUE_TYPES,
     Framework,
 )
+from pipeline import dictionary
 from pipeline.errors import InputDataError
 from pipeline.reference import read_reference
 
 KEYS = ["org_code", "survey_year", "indicator_id"]
 PEER_KEYS = ["survey_year", "benchmarking_group", "indicator_id"]
-INDICATOR_COLUMNS = [
-    "org_code",
-    "survey_year",
-    "indicator_id",
-    "raw_value",
-    "base",
-    "norm_score",
-    "value_type",
-    "orientation",
-    "benchmarking_group",
-    "source",
-    "period",
-    "peers",
-]
+INDICATOR_COLUMNS = list(dictionary.table("indicators").columns)  # in published order
 
 
 def compared_organisations(survey_organisations: pl.DataFrame) -> pl.DataFrame:

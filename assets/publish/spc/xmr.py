@@ -38,6 +38,7 @@ from functools import cache
 
 import polars as pl
 
+from pipeline import dictionary
 from pipeline.reference import read_reference
 
 IMPROVEMENT_SIGN = {"increase": 1, "decrease": -1, "neutral": 0}
@@ -50,17 +51,7 @@ POINT_TYPES = (
 )
 SPECIAL_CAUSE_RULES = ("outside_limits", "trend", "two_in_three", "shift")  # in order of precedence
 SERIES_COLUMNS = ("date", "value", "mean", "lpl", "upl", "point_type", "special_cause_rule", "segment")
-SPC_MONTHLY_COLUMNS = (
-    "org_code",
-    "measure",
-    "period_month",
-    "value",
-    "mean",
-    "lpl",
-    "upl",
-    "point_type",
-    "special_cause_rule",
-)
+SPC_MONTHLY_COLUMNS = tuple(dictionary.table("spc_monthly").columns)  # in published order
 
 
 @dataclass(frozen=True)
