@@ -593,10 +593,10 @@ def _area_names(inputs: ReportInputs) -> dict[str, dict[str, str]]:
     }
 
 
-def _write_assets(folder: Path, year_index: pl.DataFrame, groups: list[str], vega: str) -> None:
+def _write_assets(folder: Path, year_index: pl.DataFrame, groups: list[str]) -> None:
     assets = folder / "assets"
     assets.mkdir()
-    (assets / "vega.js").write_text(vega, encoding="utf-8")
+    (assets / "vega.js").write_text(_vega_bundle(), encoding="utf-8")
     for name in ("report.css", "report.js"):
         shutil.copyfile(HERE / "static" / name, assets / name)
     entries = [
@@ -746,6 +746,7 @@ def build_report(inputs: ReportInputs, target: Path) -> ReportSummary:
     # the chart tests validate every chart function's spec; validating each object again as it is built costs time
     with building_directory(target) as folder, alt.utils.schemapi.debug_mode(False):
         writer = _Writer(folder, inputs)
+        _write_assets(folder, year_index, groups)
         skipped = _index_page(writer, inputs, year_index, groups)
         for group in groups:
             skipped += _group_page(writer, inputs, group, year_index.filter(pl.col("benchmarking_group") == group))
@@ -753,7 +754,6 @@ def build_report(inputs: ReportInputs, target: Path) -> ReportSummary:
         frames = _trust_frames(inputs, names)
         for row in year_index.iter_rows(named=True):
             _trust_page(writer, inputs, row, names, frames, context)
-        _write_assets(folder, year_index, groups, _vega_bundle())
         _write_manifest(folder, inputs, year_index, groups)
         files, size = _folder_bytes(folder)
     return ReportSummary(
