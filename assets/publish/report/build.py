@@ -317,17 +317,40 @@ def _weak_areas(
             if kind == "factor"
             else (f"Barrier: {names['barrier'].get(area, area)}")
         )
-        p_weakest = context.p_weakest.get(key)
+        probability, among_two, of, note = _weak_probability(context, key, row)
         areas.append(
             {
                 "label": label,
                 "drivers": context.drivers.get(key, []),
                 "peers": context.peers.get(key, []),
-                "p_weakest": p_weakest,
-                "p_words": probability_words(p_weakest) if p_weakest is not None else None,
+                "probability": probability,
+                "among_two": among_two,
+                "probability_of": of,
+                "probability_note": note,
+                "probability_words": probability_words(probability) if probability is not None else None,
             }
         )
     return areas
+
+
+def _weak_probability(
+    context: "_DriverContext", key: tuple[str, str, str], row: dict[str, Any]
+) -> tuple[float | None, bool, str, str]:
+    """(probability, whether it is of being among the two weakest, else what it is of being, a note) for a weak area:
+    weakest_factor_2 is named for being among the trust's two lowest factors (p_two_weakest), the others for being
+    the lowest (p_weakest)."""
+    _, kind, area = key
+    shown = context.probabilities.get(key, {})
+    if kind == "factor" and area == str(row.get("weakest_factor_2")):
+        if shown.get("p_two_weakest") is not None:
+            return shown["p_two_weakest"], True, "", ""
+        return (
+            shown.get("p_weakest"),
+            False,
+            "single weakest factor",
+            "It is named here for being among the two weakest, a probability this build does not publish.",
+        )
+    return shown.get("p_weakest"), False, f"weakest {kind}", ""
 
 
 @dataclass(frozen=True)
@@ -336,7 +359,8 @@ class _DriverContext:
 
     drivers: dict[tuple[str, ...], list[dict[str, Any]]]
     peers: dict[tuple[str, ...], list[dict[str, Any]]]
-    p_weakest: dict[tuple[str, ...], float | None]
+    # p_weakest and p_two_weakest of each (org_code, kind, area), where factor_scores/barrier_scores publish them
+    probabilities: dict[tuple[str, ...], dict[str, float | None]]
 
 
 AREA_COLUMNS = {"factor": "factor_id", "barrier": "barrier"}
@@ -353,7 +377,13 @@ def _driver_context(inputs: ReportInputs) -> _DriverContext | None:
         for kind, frame in (("factor", inputs.factor_scores), ("barrier", inputs.barrier_scores))
     }
     areas = driver_rules.weak_area_frame(decimals_to_double(inputs.readiness_index).filter(year).iter_rows(named=True))
-    found = driver_rules.drivers(year_rows, driver_rules.group_statistics(year_rows), inputs.indicator_catalogue, areas)
+    found = driver_rules.drivers(
+        year_rows,
+        driver_rules.group_statistics(year_rows),
+        inputs.indicator_catalogue,
+        areas,
+        driver_rules.indicator_units(inputs.indicator_catalogue, inputs.trust_context, inputs.performance_measures),
+    )
     peers = pl.concat(
         [
             driver_rules.learn_from(
@@ -363,17 +393,17 @@ def _driver_context(inputs: ReportInputs) -> _DriverContext | None:
         ],
         how="vertical_relaxed",
     )
-    p_weakest: dict[tuple[str, ...], float | None] = {}
+    probabilities: dict[tuple[str, ...], dict[str, float | None]] = {}
     for kind, column in AREA_COLUMNS.items():
-        if "p_weakest" in scores[kind].columns:
-            for code, area, probability in (
-                scores[kind].select("org_code", pl.col(column).cast(pl.String), "p_weakest").iter_rows()
-            ):
-                p_weakest.setdefault((code, kind, area), probability)
+        published = [c for c in ("p_weakest", "p_two_weakest") if c in scores[kind].columns]
+        for shown in (
+            scores[kind].select("org_code", pl.col(column).cast(pl.String).alias("area"), *published).to_dicts()
+        ):
+            probabilities.setdefault((shown.pop("org_code"), kind, shown.pop("area")), shown)
     return _DriverContext(
         drivers=driver_rules.by_area(found, driver_rules.AREA_KEYS),
         peers=driver_rules.by_area(peers, driver_rules.PEER_KEYS),
-        p_weakest=p_weakest,
+        probabilities=probabilities,
     )
 
 

@@ -116,12 +116,44 @@ def group_statistics(indicators: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+UNIT_SOURCES = {"trust_context": "trust_context", "performance_annual": "performance_measures"}
+
+
+def indicator_units(
+    catalogue: pl.DataFrame, trust_context: pl.DataFrame | None, performance_measures: pl.DataFrame | None
+) -> pl.DataFrame:
+    """indicator_id, unit: the unit the published table an administrative indicator is drawn from gives its measure
+    (`trust_context.unit`, from data/reference/trust_context_*.csv; `performance_measures.unit`). Survey indicators
+    have none here: the page's note gives their scales."""
+    tables = {"trust_context": trust_context, "performance_measures": performance_measures}
+    parts = [
+        catalogue.filter(pl.col("source") == source)
+        .join(
+            table.select("measure", "unit").unique("measure", keep="first", maintain_order=True),
+            on="measure",
+        )
+        .select("indicator_id", "unit")
+        for source, name in UNIT_SOURCES.items()
+        if (table := tables[name]) is not None
+    ]
+    schema = {"indicator_id": pl.String, "unit": pl.String}
+    return pl.concat([pl.DataFrame(schema=schema), *parts], how="vertical_relaxed").unique(
+        "indicator_id", keep="first", maintain_order=True
+    )
+
+
 def drivers(
-    indicators: pl.DataFrame, statistics: pl.DataFrame, catalogue: pl.DataFrame, areas: pl.DataFrame
+    indicators: pl.DataFrame,
+    statistics: pl.DataFrame,
+    catalogue: pl.DataFrame,
+    areas: pl.DataFrame,
+    units: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """For each (org_code, kind, area) of `areas` (weak_area_frame): up to MAX_DRIVERS indicators of the area
-    furthest below the group for that trust (see the module docstring), keyed by those three columns.
-    `indicators` are the year's rows of `indicators`, `statistics` from group_statistics."""
+    furthest below the group for that trust (see the module docstring), keyed by those three columns, with the
+    indicator's unit where `units` (indicator_units) gives one. `indicators` are the year's rows of `indicators`,
+    `statistics` from group_statistics."""
+    units = units if units is not None else pl.DataFrame(schema={"indicator_id": pl.String, "unit": pl.String})
     wording = catalogue.select("indicator_id", wording=pl.coalesce("question_text", "label"), label="label")
     return (
         areas.join(area_indicators(catalogue), on=["kind", "area"])
@@ -144,6 +176,7 @@ def drivers(
             trusts="trusts",
         )
         .join(wording, on="indicator_id", how="left", maintain_order="left")
+        .join(units, on="indicator_id", how="left", maintain_order="left")
     )
 
 
