@@ -488,3 +488,19 @@ def test_spc_panels_below_twelve_months_become_a_table_and_every_panel_names_its
     # value = 5.0 + 1.0 × ((month % 4) − 1.5) / 2: January 4.75, February 5.25
     assert series.rows == [{"month": "January 2024", "value": "4.75"}, {"month": "February 2024", "value": "5.25"}]
     assert spc_panels.month_span(pl.Series([date(2025, 6, 1)])) == "June 2025 only"
+
+
+def test_spc_panels_split_for_every_trust_at_once_are_each_trusts_own_split() -> None:
+    za1 = rf.spc_monthly()
+    # a second trust, ZA2, with only the first two of ZA1's months: all its series are short, so no chart rows
+    za2 = za1.filter(pl.col("period_month") < date(2024, 3, 1)).with_columns(org_code=pl.lit("ZA2"))
+    rows = trends.all_spc_rows(pl.concat([za2, za1]), rf.performance_measures())
+    assert rows["org_code"].head(1).item() == "ZA1"  # sorted by org_code, measure and month
+    split = spc_panels.split_series_by_trust(rows)
+    assert sorted(split) == sorted(rows["org_code"].unique().to_list())
+    for code, (long, short) in split.items():
+        own_long, own_short = spc_panels.split_series(rows.filter(pl.col("org_code") == code))
+        assert long.equals(own_long) and short == own_short
+    za2_long, za2_short = split["ZA2"]
+    assert za2_long.is_empty() and {s.points for s in za2_short} == {2}
+    assert len(za2_short) == rows.filter(pl.col("org_code") == "ZA2")["measure"].n_unique()

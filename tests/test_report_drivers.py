@@ -1,6 +1,8 @@
 """The trust page's drivers and 'learn from' lists on the real 2024 build (the session's snapshot build): RJ1,
 Guy's and St Thomas', whose weakest factor 1 is checked against rows of `indicators` worked by hand."""
 
+import csv
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -8,6 +10,7 @@ import duckdb
 import pytest
 
 from assets.publish.report import drivers
+from assets.publish.report.advice import probability_words
 from assets.publish.report.build import _area_names, _driver_context, _weak_areas
 from assets.publish.report.inputs import read_report_inputs
 from tests.conftest import SnapshotBuild
@@ -106,3 +109,59 @@ def test_no_indicator_rows_means_the_page_says_drivers_are_unavailable(tmp_path:
     build_report(report_inputs(), tmp_path / "report")
     page = (tmp_path / "report" / "trusts" / "ZA1.html").read_text(encoding="utf-8")
     assert "The indicator rows were not in this report's inputs" in page
+
+
+def test_an_administrative_driver_carries_the_unit_its_published_table_gives(snapshot_build: SnapshotBuild) -> None:
+    published = snapshot_build.published
+    inputs = read_report_inputs(published)
+    context = _driver_context(inputs)
+    assert context is not None
+    row = inputs.readiness_index.filter(
+        (inputs.readiness_index["org_code"] == "RJ1") & (inputs.readiness_index["survey_year"] == 2024)
+    ).row(0, named=True)
+    resources = _weak_areas(inputs, row, _area_names(inputs), context)[0]  # factor 6, RJ1's weakest
+    assert resources["label"] == "Factor 6: Resources and support for change"
+    by_id = {d["indicator_id"]: d for d in resources["drivers"]}
+    # data/reference/trust_context_derived.csv, row estates_backlog_per_bed: unit "£ thousand per bed"
+    with (Path(__file__).parents[1] / "data" / "reference" / "trust_context_derived.csv").open(encoding="utf-8") as f:
+        (derived,) = [r for r in csv.DictReader(f) if r["measure"] == "estates_backlog_per_bed"]
+    assert by_id["estates_backlog_per_bed"]["unit"] == derived["unit"] == "£ thousand per bed"
+    # survey questions have none: the note under the table gives their scales
+    assert all(d["unit"] is None for d in resources["drivers"] if d["value_type"] != "administrative")
+    page = (published.parent / "report" / "trusts" / "RJ1.html").read_text(encoding="utf-8")
+    (estates,) = [r for r in Rows(page).tables[0] if r and r[0].startswith("Estates backlog")]
+    assert estates[0] == "Estates backlog maintenance per general and acute bed (£ thousand per bed)"
+
+
+def test_the_second_weakest_factor_shows_its_probability_of_being_among_the_two_weakest(
+    snapshot_build: SnapshotBuild,
+) -> None:
+    published = snapshot_build.published
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        p_weakest, p_two = con.sql(
+            "SELECT p_weakest, p_two_weakest FROM factor_scores WHERE org_code = 'RJ1' AND survey_year = 2024 "
+            "AND factor_id = 1"
+        ).fetchone()  # type: ignore[misc]
+    finally:
+        con.close()
+    # RJ1's weakest_factor_2 is factor 1: rarely the single lowest, but most often among the two lowest
+    assert p_weakest < 0.5 <= p_two
+    page = (published.parent / "report" / "trusts" / "RJ1.html").read_text(encoding="utf-8")
+    assert (
+        f"The probability that this is one of the trust's two weakest factors in its own profile is "
+        f"{p_two * 100:.0f}% ({probability_words(p_two)})." in page
+    )
+    assert f"is the trust's weakest factor in its own profile is {p_weakest * 100:.0f}%" not in page
+    # a build without p_two_weakest gives p_weakest and says what it is the probability of
+    inputs = read_report_inputs(published)
+    inputs = replace(inputs, factor_scores=inputs.factor_scores.drop("p_two_weakest"))
+    row = inputs.readiness_index.filter(
+        (inputs.readiness_index["org_code"] == "RJ1") & (inputs.readiness_index["survey_year"] == 2024)
+    ).row(0, named=True)
+    context = _driver_context(inputs)
+    assert context is not None
+    second = _weak_areas(inputs, row, _area_names(inputs), context)[1]
+    assert second["probability"] == pytest.approx(p_weakest)
+    assert (second["among_two"], second["probability_of"]) == (False, "single weakest factor")
+    assert "named here for being among the two weakest" in second["probability_note"]

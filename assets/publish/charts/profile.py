@@ -35,15 +35,14 @@ def group_of(index: pl.DataFrame, org_code: str, survey_year: int) -> dict[str, 
     return rows.row(0, named=True)
 
 
-def _area_rows(
-    scores: pl.DataFrame, key: str, labels: dict[str, str], members: pl.Series, org_code: str, year: int
-) -> pl.DataFrame:
+def _area_rows(scores: pl.DataFrame, key: str, labels: dict[str, str], trusts: pl.DataFrame, year: int) -> pl.DataFrame:
+    """Every trust of `trusts` (org_code, benchmarking_group) by every area of `labels`, in label order."""
     scores = (
         decimals_to_double(scores).filter(pl.col("survey_year") == year).with_columns(item=pl.col(key).cast(pl.String))
     )
     spread = (
-        scores.filter(pl.col("org_code").is_in(members.implode()))
-        .group_by("item")
+        scores.join(trusts, on="org_code")
+        .group_by("benchmarking_group", "item")
         .agg(
             group_q25=pl.col("score").quantile(0.25, "linear"),
             group_median=pl.col("score").median(),
@@ -53,17 +52,88 @@ def _area_rows(
     )
     # the trust's own profile (relative score, probability of being its weakest) where the table publishes it
     profile = [pl.col(c) if c in scores.columns else pl.lit(None, dtype=pl.Float64).alias(c) for c in PROFILE_COLUMNS]
-    trust = scores.filter(pl.col("org_code") == org_code).select("item", "score", "score_lo", "score_hi", *profile)
+    own = scores.select("org_code", "item", "score", "score_lo", "score_hi", *profile)
     order = pl.DataFrame({"item": list(labels), "item_order": range(len(labels))})
     return (
-        order.join(trust, on="item", how="left")
-        .join(spread, on="item", how="left")
+        trusts.join(order, how="cross", maintain_order="left_right")
+        .join(own, on=["org_code", "item"], how="left", maintain_order="left")
+        .join(spread, on=["benchmarking_group", "item"], how="left", maintain_order="left")
         .with_columns(
             measured=pl.col("score").is_not_null(),
             name=pl.col("item").replace_strict(labels, return_dtype=pl.String),
         )
         .with_columns(
             label=pl.when(pl.col("measured")).then(pl.col("name")).otherwise(pl.format("{} (not measured)", "name"))
+        )
+    )
+
+
+def all_profile_rows(
+    index: pl.DataFrame,
+    factors: pl.DataFrame,
+    barriers: pl.DataFrame,
+    barrier_names: dict[str, str],
+    *,
+    survey_year: int,
+) -> pl.DataFrame:
+    """`profile_rows` of every trust in readiness_index for the survey year, in one pass over the tables (the
+    report's trust pages take their own rows by org_code, the first column): factors in factor order, then barriers."""
+    require_columns(factors, SCORE_COLUMNS | {"factor_id", "factor_name"}, "factor_scores")
+    require_columns(barriers, SCORE_COLUMNS | {"barrier"}, "barrier_scores")
+    year_index = decimals_to_double(index).filter(pl.col("survey_year") == survey_year)
+    repeated = year_index.filter(pl.col("org_code").is_duplicated())["org_code"].unique().sort().to_list()
+    if repeated:
+        raise ValueError(f"readiness_index has more than one row for {', '.join(repeated)} in {survey_year}")
+    trusts = year_index.select("org_code", "benchmarking_group")
+    factor_labels = dict(
+        factors.select(pl.col("factor_id").cast(pl.String), "factor_name").unique().sort("factor_id").iter_rows()
+    )
+    numbered = {key: f"{key} {name}" for key, name in factor_labels.items()}
+    weakest = pl.DataFrame(
+        [
+            (row["org_code"], area, key)
+            for row in year_index.iter_rows(named=True)
+            for area, key in (
+                (FACTORS, area_key(row["weakest_factor_1"], factor_labels)),
+                (FACTORS, area_key(row["weakest_factor_2"], factor_labels)),
+                (BARRIERS, area_key(row["weakest_barrier"], barrier_names)),
+            )
+            if key
+        ],
+        schema={"org_code": pl.String, "area": pl.String, "item": pl.String},
+        orient="row",
+    ).unique()
+    return (
+        pl.concat(
+            [
+                _area_rows(factors, "factor_id", numbered, trusts, survey_year).with_columns(area=pl.lit(FACTORS)),
+                _area_rows(barriers, "barrier", barrier_names, trusts, survey_year).with_columns(area=pl.lit(BARRIERS)),
+            ]
+        )
+        .join(
+            weakest.with_columns(weakest=pl.lit(True)),
+            on=["org_code", "area", "item"],
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(pl.col("weakest").fill_null(False))
+        .sort("org_code", maintain_order=True)
+        .select(
+            "org_code",
+            "area",
+            "item_order",
+            "item",
+            "label",
+            "measured",
+            "weakest",
+            "score",
+            "score_lo",
+            "score_hi",
+            "group_q25",
+            "group_median",
+            "group_q75",
+            "group_n",
+            *PROFILE_COLUMNS,
         )
     )
 
@@ -79,42 +149,11 @@ def profile_rows(
 ) -> pl.DataFrame:
     """Factors (in factor order) then barriers for one trust: its score and interval, the group's quartiles,
     and whether the index named the area among the trust's weakest."""
-    require_columns(factors, SCORE_COLUMNS | {"factor_id", "factor_name"}, "factor_scores")
-    require_columns(barriers, SCORE_COLUMNS | {"barrier"}, "barrier_scores")
-    row = group_of(index, org_code, survey_year)
-    members = index.filter(
-        (pl.col("benchmarking_group") == row["benchmarking_group"]) & (pl.col("survey_year") == survey_year)
-    )["org_code"]
-    factor_labels = dict(
-        factors.select(pl.col("factor_id").cast(pl.String), "factor_name").unique().sort("factor_id").iter_rows()
-    )
-    numbered = {key: f"{key} {name}" for key, name in factor_labels.items()}
-    weakest_factors = [area_key(row[k], factor_labels) for k in ("weakest_factor_1", "weakest_factor_2")]
-    return pl.concat(
-        [
-            _area_rows(factors, "factor_id", numbered, members, org_code, survey_year).with_columns(
-                area=pl.lit(FACTORS), weakest=pl.col("item").is_in([k for k in weakest_factors if k])
-            ),
-            _area_rows(barriers, "barrier", barrier_names, members, org_code, survey_year).with_columns(
-                area=pl.lit(BARRIERS),
-                weakest=pl.col("item").eq_missing(area_key(row["weakest_barrier"], barrier_names)),
-            ),
-        ]
-    ).select(
-        "area",
-        "item_order",
-        "item",
-        "label",
-        "measured",
-        "weakest",
-        "score",
-        "score_lo",
-        "score_hi",
-        "group_q25",
-        "group_median",
-        "group_q75",
-        "group_n",
-        *PROFILE_COLUMNS,
+    group_of(index, org_code, survey_year)
+    return (
+        all_profile_rows(index, factors, barriers, barrier_names, survey_year=survey_year)
+        .filter(pl.col("org_code") == org_code)
+        .drop("org_code")
     )
 
 

@@ -6,6 +6,7 @@ shown as a small table of its values with the reason, never as a chart with limi
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 
@@ -21,41 +22,79 @@ class ShortSeries:
     rows: list[dict[str, str]]  # month, value
 
 
-def month_span(months: pl.Series) -> str:
-    first, last = months.min(), months.max()
+def _span(first: date, last: date) -> str:
     if first == last:
-        return f"{first:%B %Y} only"  # type: ignore[str-format]
-    return f"{first:%b %Y} to {last:%b %Y}"  # type: ignore[str-format]
+        return f"{first:%B %Y} only"
+    return f"{first:%b %Y} to {last:%b %Y}"
+
+
+def _first_last(months: list[date | None]) -> tuple[date, date]:
+    present = [month for month in months if month is not None]
+    return min(present), max(present)
+
+
+def month_span(months: pl.Series) -> str:
+    return _span(months.min(), months.max())  # type: ignore[arg-type]
+
+
+def _split(
+    rows: pl.DataFrame, keys: list[str], minimum: int | None
+) -> tuple[pl.DataFrame, list[tuple[tuple[object, ...], ShortSeries]]]:
+    """split_series over the series named by `keys`; each short series comes with its key."""
+    minimum = minimum if minimum is not None else default_rules().short_segment_points
+    counted = rows.with_columns(points=pl.len().over(keys))
+    long = counted.filter(pl.col("points") >= minimum)
+    spans = long.group_by(keys).agg(first=pl.col("period_month").min(), last=pl.col("period_month").max())
+    spans = spans.select(
+        *keys,
+        span=pl.Series(
+            [_span(first, last) for first, last in spans.select("first", "last").iter_rows()], dtype=pl.String
+        ),
+    )
+    long = (
+        long.join(spans, on=keys, how="left", maintain_order="left")
+        .with_columns(label=pl.format("{}, {} ({} months)", "label", pl.col("span").fill_null(""), "points"))
+        .drop("points", "span")
+    )
+    series: dict[tuple[object, ...], list[dict[str, object]]] = {}
+    for row in counted.filter(pl.col("points") < minimum).iter_rows(named=True):
+        series.setdefault(tuple(row[k] for k in keys), []).append(row)
+    short = [
+        (
+            key,
+            ShortSeries(
+                label=points[0]["label"],
+                unit=points[0]["unit"],
+                months=_span(*_first_last([p["period_month"] for p in points])),
+                points=len(points),
+                rows=[
+                    {
+                        "month": f"{p['period_month']:%B %Y}",
+                        "value": f"{p['value']:,.2f}" if p["value"] is not None else "not published",
+                    }
+                    for p in points
+                ],
+            ),
+        )
+        for key, points in series.items()
+    ]
+    return long, short
 
 
 def split_series(rows: pl.DataFrame, minimum: int | None = None) -> tuple[pl.DataFrame, list[ShortSeries]]:
     """(rows of the series with at least `minimum` months, each label naming its months; the shorter series)."""
-    minimum = minimum if minimum is not None else default_rules().short_segment_points
-    counted = rows.with_columns(points=pl.len().over("measure"))
-    long = counted.filter(pl.col("points") >= minimum)
-    spans = {
-        measure: month_span(group["period_month"])
-        for (measure,), group in long.group_by("measure", maintain_order=True)
+    long, short = _split(rows, ["measure"], minimum)
+    return long, [series for _, series in short]
+
+
+def split_series_by_trust(
+    rows: pl.DataFrame, minimum: int | None = None
+) -> dict[str, tuple[pl.DataFrame, list[ShortSeries]]]:
+    """split_series of every trust in `rows` (all_spc_rows) at once, by org_code; a trust without rows is absent."""
+    long, short = _split(rows, ["org_code", "measure"], minimum)
+    split: dict[str, tuple[pl.DataFrame, list[ShortSeries]]] = {
+        str(code): (part, []) for (code,), part in long.partition_by("org_code", as_dict=True).items()
     }
-    long = long.with_columns(
-        label=pl.format(
-            "{}, {} ({} months)",
-            "label",
-            pl.col("measure").replace_strict(spans, return_dtype=pl.String, default=""),
-            "points",
-        )
-    ).drop("points")
-    short = [
-        ShortSeries(
-            label=group["label"][0],
-            unit=group["unit"][0],
-            months=month_span(group["period_month"]),
-            points=group.height,
-            rows=[
-                {"month": f"{month:%B %Y}", "value": f"{value:,.2f}" if value is not None else "not published"}
-                for month, value in group.select("period_month", "value").iter_rows()
-            ],
-        )
-        for (_,), group in counted.filter(pl.col("points") < minimum).group_by("measure", maintain_order=True)
-    ]
-    return long, short
+    for (code, _), series in short:
+        split.setdefault(str(code), (long.clear(), []))[1].append(series)
+    return split

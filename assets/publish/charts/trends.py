@@ -57,11 +57,23 @@ def _factor_names() -> dict[int, str]:
     return dict(load_framework().factors.select("factor_id", "factor_name").iter_rows())
 
 
-def trend_rows(index: pl.DataFrame, trend: pl.DataFrame, *, org_code: str) -> pl.DataFrame:
-    """Per survey year: the trust's index and factor scores with intervals from `trend` (readiness_trend: every year
-    scored on the indicators measured in every year), and its group's quartiles that year (the group is the trust's
-    benchmarking group in each year, from readiness_index, so a trust that changed group is compared fairly).
-    A factor_scores frame is accepted for inputs without readiness_trend (see as_trend)."""
+TREND_COLUMNS = (
+    "survey_year",
+    "series",
+    "series_order",
+    "value",
+    "value_lo",
+    "value_hi",
+    "group_q25",
+    "group_median",
+    "group_q75",
+    "benchmarking_group",
+)
+
+
+def all_trend_rows(index: pl.DataFrame, trend: pl.DataFrame) -> pl.DataFrame:
+    """`trend_rows` of every trust at once, org_code first: each group's quartiles are computed once per group and
+    year rather than once per trust page."""
     if "component" not in trend.columns:
         trend = as_trend(index, trend)
     require_columns(trend, {"org_code", "survey_year", "component", "score", "score_lo", "score_hi"}, "readiness_trend")
@@ -81,24 +93,27 @@ def trend_rows(index: pl.DataFrame, trend: pl.DataFrame, *, org_code: str) -> pl
         value_hi=pl.col("score_hi"),
     )
     groups = index.select("org_code", pl.col("survey_year").cast(pl.Int64), "benchmarking_group")
-    trust_groups = groups.filter(pl.col("org_code") == org_code).select("survey_year", "benchmarking_group")
-    if trust_groups.is_empty():
-        raise ValueError(f"readiness_index has no rows for {org_code}")
-    peers = long.join(groups, on=["org_code", "survey_year"]).join(
-        trust_groups, on=["survey_year", "benchmarking_group"]
-    )
-    spread = peers.group_by("survey_year", "series").agg(
+    grouped = long.join(groups, on=["org_code", "survey_year"])
+    spread = grouped.group_by("survey_year", "benchmarking_group", "series").agg(
         group_q25=pl.col("value").quantile(0.25, "linear"),
         group_median=pl.col("value").median(),
         group_q75=pl.col("value").quantile(0.75, "linear"),
     )
     return (
-        long.filter(pl.col("org_code") == org_code)
-        .join(spread, on=["survey_year", "series"], how="left")
-        .join(trust_groups, on="survey_year")
-        .sort("series_order", "survey_year")
-        .drop("org_code")
+        grouped.join(spread, on=["survey_year", "benchmarking_group", "series"], how="left")
+        .select("org_code", *TREND_COLUMNS)
+        .sort("org_code", "series_order", "survey_year")
     )
+
+
+def trend_rows(index: pl.DataFrame, trend: pl.DataFrame, *, org_code: str) -> pl.DataFrame:
+    """Per survey year: the trust's index and factor scores with intervals from `trend` (readiness_trend: every year
+    scored on the indicators measured in every year), and its group's quartiles that year (the group is the trust's
+    benchmarking group in each year, from readiness_index, so a trust that changed group is compared fairly).
+    A factor_scores frame is accepted for inputs without readiness_trend (see as_trend)."""
+    if index.filter(pl.col("org_code") == org_code).is_empty():
+        raise ValueError(f"readiness_index has no rows for {org_code}")
+    return all_trend_rows(index, trend).filter(pl.col("org_code") == org_code).drop("org_code")
 
 
 @cache
@@ -167,7 +182,7 @@ def trust_trends(
     )
 
 
-def spc_rows(spc: pl.DataFrame, measures: pl.DataFrame, *, org_code: str) -> pl.DataFrame:
+def _spc_frame(spc: pl.DataFrame, measures: pl.DataFrame) -> pl.DataFrame:
     require_columns(
         spc, {"org_code", "measure", "period_month", "value", "mean", "lpl", "upl", "point_type"}, "spc_monthly"
     )
@@ -175,17 +190,28 @@ def spc_rows(spc: pl.DataFrame, measures: pl.DataFrame, *, org_code: str) -> pl.
     unknown = set(spc["point_type"].unique().drop_nulls()) - SPC_COLOURS.keys()
     if unknown:
         raise ValueError(f"spc_monthly has unknown point_type value(s) {sorted(unknown)}")
+    return decimals_to_double(spc)
+
+
+def _spc_labelled(spc: pl.DataFrame, measures: pl.DataFrame) -> pl.DataFrame:
     return (
-        decimals_to_double(spc)
-        .filter(pl.col("org_code") == org_code)
-        .join(measures.select("measure", "label", "unit"), on="measure", how="left")
+        spc.join(measures.select("measure", "label", "unit"), on="measure", how="left")
         .with_columns(
             label=pl.coalesce("label", "measure"),
             unit=pl.coalesce("unit", pl.lit("value")),
             point_label=pl.col("point_type").replace_strict(SPC_LABELS, return_dtype=pl.String),
         )
-        .sort("measure", "period_month")
+        .sort("org_code", "measure", "period_month")
     )
+
+
+def all_spc_rows(spc: pl.DataFrame, measures: pl.DataFrame) -> pl.DataFrame:
+    """`spc_rows` of every organisation at once, sorted by org_code, measure and month."""
+    return _spc_labelled(_spc_frame(spc, measures), measures)
+
+
+def spc_rows(spc: pl.DataFrame, measures: pl.DataFrame, *, org_code: str) -> pl.DataFrame:
+    return _spc_labelled(_spc_frame(spc, measures).filter(pl.col("org_code") == org_code), measures)
 
 
 @cache

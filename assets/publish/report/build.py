@@ -310,59 +310,163 @@ def _weak_areas(
     if context is None:
         return []
     areas = []
-    trust_rows = context.by_trust.get(row["org_code"], context.empty)
     for kind, area in driver_rules.weak_areas(row):
-        column = "factor_id" if kind == "factor" else "barrier"
-        found = driver_rules.drivers(trust_rows, context.statistics, context.catalogue, kind=kind, area=area)
-        peers = driver_rules.learn_from(
-            context.scores[kind], inputs.names, org_code=row["org_code"], area_column=column, area=area
-        )
+        key = (row["org_code"], kind, area)
         label = (
             f"Factor {area}: {names['factor'].get(area, area)}"
             if kind == "factor"
             else (f"Barrier: {names['barrier'].get(area, area)}")
         )
-        scores = context.scores[kind]
-        own = (
-            scores.filter((pl.col("org_code") == row["org_code"]) & (pl.col(column).cast(pl.String) == area))
-            if "p_weakest" in scores.columns
-            else scores.clear()
-        )
-        p_weakest = own["p_weakest"][0] if not own.is_empty() else None
+        probability, among_two, of, note = _weak_probability(context, key, row)
         areas.append(
             {
                 "label": label,
-                "drivers": found.to_dicts(),
-                "peers": peers.to_dicts(),
-                "p_weakest": p_weakest,
-                "p_words": probability_words(p_weakest) if p_weakest is not None else None,
+                "drivers": context.drivers.get(key, []),
+                "peers": context.peers.get(key, []),
+                "probability": probability,
+                "among_two": among_two,
+                "probability_of": of,
+                "probability_note": note,
+                "probability_words": probability_words(probability) if probability is not None else None,
             }
         )
     return areas
 
 
+def _weak_probability(
+    context: "_DriverContext", key: tuple[str, str, str], row: dict[str, Any]
+) -> tuple[float | None, bool, str, str]:
+    """(probability, whether it is of being among the two weakest, else what it is of being, a note) for a weak area:
+    weakest_factor_2 is named for being among the trust's two lowest factors (p_two_weakest), the others for being
+    the lowest (p_weakest)."""
+    _, kind, area = key
+    shown = context.probabilities.get(key, {})
+    if kind == "factor" and area == str(row.get("weakest_factor_2")):
+        if shown.get("p_two_weakest") is not None:
+            return shown["p_two_weakest"], True, "", ""
+        return (
+            shown.get("p_weakest"),
+            False,
+            "single weakest factor",
+            "It is named here for being among the two weakest, a probability this build does not publish.",
+        )
+    return shown.get("p_weakest"), False, f"weakest {kind}", ""
+
+
 @dataclass(frozen=True)
 class _DriverContext:
-    statistics: pl.DataFrame
-    catalogue: pl.DataFrame
-    by_trust: dict[str, pl.DataFrame]
-    empty: pl.DataFrame
-    scores: dict[str, pl.DataFrame]
+    """Every trust's drivers, peers to learn from and probability of being weakest, by (org_code, kind, area)."""
+
+    drivers: dict[tuple[str, ...], list[dict[str, Any]]]
+    peers: dict[tuple[str, ...], list[dict[str, Any]]]
+    # p_weakest and p_two_weakest of each (org_code, kind, area), where factor_scores/barrier_scores publish them
+    probabilities: dict[tuple[str, ...], dict[str, float | None]]
+
+
+AREA_COLUMNS = {"factor": "factor_id", "barrier": "barrier"}
 
 
 def _driver_context(inputs: ReportInputs) -> _DriverContext | None:
+    """The drivers of every trust of the survey year, in one pass over `indicators` and the score tables."""
     if inputs.indicators is None or inputs.indicator_catalogue is None:
         return None
-    year_rows = decimals_to_double(inputs.indicators).filter(pl.col("survey_year") == inputs.survey_year)
+    year = pl.col("survey_year") == inputs.survey_year
+    year_rows = decimals_to_double(inputs.indicators).filter(year)
+    scores = {
+        kind: decimals_to_double(frame).filter(year)
+        for kind, frame in (("factor", inputs.factor_scores), ("barrier", inputs.barrier_scores))
+    }
+    areas = driver_rules.weak_area_frame(decimals_to_double(inputs.readiness_index).filter(year).iter_rows(named=True))
+    found = driver_rules.drivers(
+        year_rows,
+        driver_rules.group_statistics(year_rows),
+        inputs.indicator_catalogue,
+        areas,
+        driver_rules.indicator_units(inputs.indicator_catalogue, inputs.trust_context, inputs.performance_measures),
+    )
+    peers = pl.concat(
+        [
+            driver_rules.learn_from(
+                scores[kind], inputs.names, areas.filter(pl.col("kind") == kind), area_column=column
+            )
+            for kind, column in AREA_COLUMNS.items()
+        ],
+        how="vertical_relaxed",
+    )
+    probabilities: dict[tuple[str, ...], dict[str, float | None]] = {}
+    for kind, column in AREA_COLUMNS.items():
+        published = [c for c in ("p_weakest", "p_two_weakest") if c in scores[kind].columns]
+        for shown in (
+            scores[kind].select("org_code", pl.col(column).cast(pl.String).alias("area"), *published).to_dicts()
+        ):
+            probabilities.setdefault((shown.pop("org_code"), kind, shown.pop("area")), shown)
     return _DriverContext(
-        statistics=driver_rules.group_statistics(year_rows),
-        catalogue=inputs.indicator_catalogue,
-        by_trust={str(k[0]): v for k, v in year_rows.partition_by("org_code", as_dict=True).items()},
-        empty=year_rows.clear(),
-        scores={
-            kind: decimals_to_double(frame).filter(pl.col("survey_year") == inputs.survey_year)
-            for kind, frame in (("factor", inputs.factor_scores), ("barrier", inputs.barrier_scores))
-        },
+        drivers=driver_rules.by_area(found, driver_rules.AREA_KEYS),
+        peers=driver_rules.by_area(peers, driver_rules.PEER_KEYS),
+        probabilities=probabilities,
+    )
+
+
+@dataclass(frozen=True)
+class _TrustFrames:
+    """What each trust page draws, computed for every trust at once and split by org_code: filtering the year's
+    tables again for each of about 210 pages took some 30,000 small Polars operations."""
+
+    profile: dict[str, pl.DataFrame]
+    trend: dict[str, pl.DataFrame]
+    no_trend: pl.DataFrame
+    trend_notes: dict[str, str]
+    no_trend_note: str
+    spc: dict[str, tuple[pl.DataFrame, list[spc_panels.ShortSeries]]]
+    context_sections: dict[str, list[dict[str, Any]]] | None
+    context_codes: dict[str, str]
+    oversight: dict[str, dict[str, Any]] | None
+    uncovered: list[dict[str, Any]]
+
+
+def _by_org(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    return {str(k[0]): v for k, v in frame.partition_by("org_code", as_dict=True, include_key=False).items()}
+
+
+def _trust_frames(inputs: ReportInputs, names: dict[str, dict[str, str]]) -> _TrustFrames:
+    year = inputs.survey_year
+    trend = trends.all_trend_rows(
+        inputs.readiness_index,
+        inputs.readiness_trend if inputs.readiness_trend is not None else inputs.factor_scores,
+    )
+    spc = (
+        spc_panels.split_series_by_trust(trends.all_spc_rows(inputs.spc_monthly, inputs.performance_measures))
+        if inputs.spc_monthly is not None and inputs.performance_measures is not None
+        else {}
+    )
+    oversight = None
+    if inputs.index_beside_oversight is not None:
+        oversight = {}
+        for row in inputs.index_beside_oversight.filter(pl.col("survey_year") == year).iter_rows(named=True):
+            oversight.setdefault(row["org_code"], row)
+    return _TrustFrames(
+        profile=_by_org(
+            profile.all_profile_rows(
+                inputs.readiness_index,
+                inputs.factor_scores,
+                inputs.barrier_scores,
+                names["barrier"],
+                survey_year=year,
+            )
+        ),
+        trend=_by_org(trend),
+        no_trend=trend.clear().drop("org_code"),
+        trend_notes=trend_captions(inputs.readiness_trend) if inputs.readiness_trend is not None else {},
+        no_trend_note=NO_TREND_TABLE if inputs.readiness_trend is None else NO_TREND_ROWS,
+        spc=spc,
+        context_sections=trust_context.context_sections_by_code(inputs.trust_context)
+        if inputs.trust_context is not None
+        else None,
+        context_codes=trust_context.context_codes(inputs.index_beside_oversight, year),
+        oversight=oversight,
+        uncovered=trust_context.uncovered_periods(inputs.index_periods, year)
+        if inputs.index_periods is not None
+        else [],
     )
 
 
@@ -383,21 +487,14 @@ def _trust_page(
     inputs: ReportInputs,
     row: dict[str, Any],
     names: dict[str, dict[str, str]],
+    frames: _TrustFrames,
     context: "_DriverContext | None" = None,
 ) -> None:
     code, label, year = row["org_code"], row["label"], inputs.survey_year
     scales, cap = settings.scales(), writer.caption("index")
-    profile_rows = profile.profile_rows(
-        inputs.readiness_index,
-        inputs.factor_scores,
-        inputs.barrier_scores,
-        names["barrier"],
-        org_code=code,
-        survey_year=year,
-    )
-    trend = inputs.readiness_trend if inputs.readiness_trend is not None else inputs.factor_scores
-    trend_rows = trends.trend_rows(inputs.readiness_index, trend, org_code=code)
-    trend_note = trend_caption(inputs.readiness_trend, code)
+    profile_rows = frames.profile[code]
+    trend_rows = frames.trend.get(code, frames.no_trend)
+    trend_note = frames.trend_notes.get(code, frames.no_trend_note)
     charts = [
         writer.chart(
             "profile",
@@ -430,23 +527,21 @@ def _trust_page(
         ),
     ]
     chart_rows = [profile_rows, trend_rows]
-    short_series: list[spc_panels.ShortSeries] = []
-    if inputs.spc_monthly is not None and inputs.performance_measures is not None:
-        spc_rows = trends.spc_rows(inputs.spc_monthly, inputs.performance_measures, org_code=code)
-        long_rows, short_series = spc_panels.split_series(spc_rows)
-        if not long_rows.is_empty():
-            charts.append(
-                writer.chart(
-                    "spc",
-                    f"Monthly performance of {label} as statistical process control charts",
-                    trends.spc_chart_from_rows(long_rows, trust_label=label, caption=writer.caption("spc")),
-                    long_rows,
-                    f"data/trusts/{code}-spc.csv",
-                )
+    long_rows, short_series = frames.spc.get(code, (None, []))
+    if long_rows is not None and not long_rows.is_empty():
+        charts.append(
+            writer.chart(
+                "spc",
+                f"Monthly performance of {label} as statistical process control charts",
+                trends.spc_chart_from_rows(long_rows, trust_label=label, caption=writer.caption("spc")),
+                long_rows,
+                f"data/trusts/{code}-spc.csv",
             )
-            chart_rows.append(long_rows)
+        )
+        chart_rows.append(long_rows)
     numbers = [{"heading": chart.heading, **_numbers(frame)} for chart, frame in zip(charts, chart_rows, strict=True)]
     sentence = board_sentence(row, row["org_name"], names["factor"], names["barrier"], settings.support_types())
+    sections = frames.context_sections
     writer.page(
         f"trusts/{code}.html",
         "trust.html",
@@ -464,11 +559,11 @@ def _trust_page(
         drivers_available=context is not None,
         numbers=numbers,
         spc_minimum=spc_panels.default_rules().short_segment_points,
-        context_sections=_context_sections(inputs, code),
-        oversight=_oversight(inputs, code),
-        uncovered=trust_context.uncovered_periods(inputs.index_periods, year)
-        if inputs.index_periods is not None
-        else [],
+        context_sections=None
+        if sections is None
+        else sections.get(frames.context_codes.get(code, code)) or trust_context.no_context_sections(),
+        oversight=None if frames.oversight is None else frames.oversight.get(code),
+        uncovered=frames.uncovered,
         weak_status=_weak_status(row),
     )
 
@@ -482,38 +577,33 @@ def trend_source(trend_rows: pl.DataFrame, data_note: str | None) -> str:
     return f"NHS Staff Survey {shown} (NHS England), every year on the same indicators (readiness_trend)"
 
 
+NO_TREND_TABLE = "Each year rests on that year's own indicators (no readiness_trend in this build)."
+NO_TREND_ROWS = "readiness_trend has no index rows for this trust."
+
+
+def trend_captions(readiness_trend: pl.DataFrame) -> dict[str, str]:
+    """Per trust: each year's indicator set of its index in readiness_trend, in words, for the chart's caption."""
+    rows = (
+        readiness_trend.filter(pl.col("component") == "index")
+        .select("org_code", "survey_year", "n_indicators", "indicator_set")
+        .sort("org_code", "survey_year", maintain_order=True)
+    )
+    sets: dict[str, dict[str, list[str]]] = {}
+    for code, year, n, indicator_set in rows.iter_rows():
+        sets.setdefault(code, {}).setdefault(str(indicator_set), []).append(f"{year}: {n} indicators")
+    return {
+        code: "Indicator set of the index each year: "
+        + "; ".join(f"{name.split(':')[0]} ({', '.join(years)})" for name, years in by_set.items())
+        + "."
+        for code, by_set in sets.items()
+    }
+
+
 def trend_caption(readiness_trend: pl.DataFrame | None, org_code: str) -> str:
     """Each year's indicator set of the trust's index in readiness_trend, in words, for the chart's caption."""
     if readiness_trend is None:
-        return "Each year rests on that year's own indicators (no readiness_trend in this build)."
-    rows = (
-        readiness_trend.filter((pl.col("org_code") == org_code) & (pl.col("component") == "index"))
-        .select("survey_year", "n_indicators", "indicator_set")
-        .sort("survey_year")
-    )
-    if rows.is_empty():
-        return "readiness_trend has no index rows for this trust."
-    parts = []
-    for indicator_set, part in rows.group_by("indicator_set", maintain_order=True):
-        years = ", ".join(f"{y}: {n} indicators" for y, n in part.select("survey_year", "n_indicators").iter_rows())
-        parts.append(f"{str(indicator_set[0]).split(':')[0]} ({years})")
-    return "Indicator set of the index each year: " + "; ".join(parts) + "."
-
-
-def _context_sections(inputs: ReportInputs, code: str) -> list[dict[str, Any]] | None:
-    if inputs.trust_context is None:
-        return None
-    legal = trust_context.context_code(inputs.index_beside_oversight, code, inputs.survey_year)
-    return trust_context.trust_context_sections(inputs.trust_context, legal)
-
-
-def _oversight(inputs: ReportInputs, code: str) -> dict[str, Any] | None:
-    if inputs.index_beside_oversight is None:
-        return None
-    match = inputs.index_beside_oversight.filter(
-        (pl.col("org_code") == code) & (pl.col("survey_year") == inputs.survey_year)
-    )
-    return match.row(0, named=True) if not match.is_empty() else None
+        return NO_TREND_TABLE
+    return trend_captions(readiness_trend.filter(pl.col("org_code") == org_code)).get(org_code, NO_TREND_ROWS)
 
 
 def _weak_status(row: dict[str, Any]) -> dict[str, str | None]:
@@ -691,8 +781,9 @@ def build_report(inputs: ReportInputs, target: Path) -> ReportSummary:
         for group in groups:
             skipped += _group_page(writer, inputs, group, year_index.filter(pl.col("benchmarking_group") == group))
         context = _driver_context(inputs)
+        frames = _trust_frames(inputs, names)
         for row in year_index.iter_rows(named=True):
-            _trust_page(writer, inputs, row, names, context)
+            _trust_page(writer, inputs, row, names, frames, context)
         _write_manifest(folder, inputs, year_index, groups)
         files, size = _folder_bytes(folder)
     return ReportSummary(

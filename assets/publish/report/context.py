@@ -32,14 +32,23 @@ CONTEXT_MEASURES: tuple[tuple[str, str, str, str], ...] = (
 SECTIONS = tuple(dict.fromkeys(section for section, *_ in CONTEXT_MEASURES))
 
 
+def context_codes(oversight: pl.DataFrame | None, survey_year: int) -> dict[str, str]:
+    """Survey code -> the code trust_context uses for the trust, where the Oversight Framework's legal code is
+    published (R1F for the R1F1 sector); a code absent here is its own context code."""
+    if oversight is None:
+        return {}
+    codes: dict[str, str | None] = {}
+    for org_code, legal in (
+        oversight.filter(pl.col("survey_year") == survey_year).select("org_code", "oversight_org_code").iter_rows()
+    ):
+        codes.setdefault(org_code, legal)
+    return {org_code: str(legal) for org_code, legal in codes.items() if legal is not None}
+
+
 def context_code(oversight: pl.DataFrame | None, org_code: str, survey_year: int) -> str:
     """The code trust_context uses for the trust: the Oversight Framework's legal code where the two differ (R1F
     for the R1F1 sector), else the survey's code."""
-    if oversight is not None:
-        match = oversight.filter((pl.col("org_code") == org_code) & (pl.col("survey_year") == survey_year))
-        if not match.is_empty() and match["oversight_org_code"][0] is not None:
-            return str(match["oversight_org_code"][0])
-    return org_code
+    return context_codes(oversight, survey_year).get(org_code, org_code)
 
 
 def format_value(value: float, unit: str) -> str:
@@ -56,31 +65,41 @@ def format_value(value: float, unit: str) -> str:
     return f"{value:.2f} ({unit})" if unit.startswith("score") else f"{value:.2f} {unit}"
 
 
-def trust_context_sections(trust_context: pl.DataFrame, code: str) -> list[dict[str, Any]]:
-    """Per section: its rows (label, value as shown, raw value, unit, period, publisher, source row) or, where the
-    trust has no published value in that section, an empty list the page states as such."""
+SHOWN_COLUMNS = ("label", "value", "unit", "period", "publisher", "source_file", "source_row")
+
+
+def context_sections_by_code(trust_context: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """trust_context_sections of every code in trust_context at once; a code absent here has no published value
+    (`no_context_sections`)."""
     wanted = pl.DataFrame(
         [(s, d, m, label, order) for order, (s, d, m, label) in enumerate(CONTEXT_MEASURES)],
         schema=["section", "dataset", "measure", "label", "order"],
         orient="row",
     )
     rows = (
-        trust_context.filter((pl.col("org_code") == code) & pl.col("value").is_not_null())
+        trust_context.filter(pl.col("value").is_not_null())
         .join(wanted, on=["dataset", "measure"])
-        .sort("order")
+        .sort("org_code", "order", maintain_order=True)
+        .select("org_code", "section", *SHOWN_COLUMNS)
     )
-    return [
-        {
-            "heading": section,
-            "rows": [
-                {**r, "shown": format_value(float(r["value"]), str(r["unit"]))}
-                for r in rows.filter(pl.col("section") == section)
-                .select("label", "value", "unit", "period", "publisher", "source_file", "source_row")
-                .iter_rows(named=True)
-            ],
-        }
-        for section in SECTIONS
-    ]
+    by_code: dict[str, list[dict[str, Any]]] = {}
+    for row in rows.iter_rows(named=True):
+        org_code, section = row.pop("org_code"), row.pop("section")
+        sections = by_code.setdefault(org_code, no_context_sections())
+        sections[SECTIONS.index(section)]["rows"].append(
+            {**row, "shown": format_value(float(row["value"]), str(row["unit"]))}
+        )
+    return by_code
+
+
+def no_context_sections() -> list[dict[str, Any]]:
+    return [{"heading": section, "rows": []} for section in SECTIONS]
+
+
+def trust_context_sections(trust_context: pl.DataFrame, code: str) -> list[dict[str, Any]]:
+    """Per section: its rows (label, value as shown, raw value, unit, period, publisher, source row) or, where the
+    trust has no published value in that section, an empty list the page states as such."""
+    return context_sections_by_code(trust_context.filter(pl.col("org_code") == code)).get(code) or no_context_sections()
 
 
 def _group(subject: str) -> str:

@@ -16,6 +16,7 @@ this trust's upper end. At most MAX_PEERS, highest lower end first.
 """
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
@@ -43,9 +44,40 @@ def weak_areas(index_row: dict[str, Any]) -> list[tuple[str, str]]:
     return areas
 
 
-def area_indicators(catalogue: pl.DataFrame, kind: str, area: str) -> list[str]:
-    column = pl.col("factor_id").cast(pl.String) if kind == "factor" else pl.col("barrier")
-    return catalogue.filter(column == area)["indicator_id"].to_list()
+AREA_SCHEMA = {"org_code": pl.String, "kind": pl.String, "area": pl.String}
+AREA_KEYS = list(AREA_SCHEMA)
+PEER_KEYS = ["trust", "kind", "area"]
+
+
+def weak_area_frame(index_rows: Iterable[dict[str, Any]]) -> pl.DataFrame:
+    """org_code, kind, area: every weak area of every readiness_index row given."""
+    return pl.DataFrame(
+        [(row["org_code"], kind, area) for row in index_rows for kind, area in weak_areas(row)],
+        schema=AREA_SCHEMA,
+        orient="row",
+    )
+
+
+def area_indicators(catalogue: pl.DataFrame) -> pl.DataFrame:
+    """kind, area, indicator_id: the indicators of each factor (by id) and barrier (by name)."""
+    return pl.concat(
+        [
+            catalogue.filter(pl.col("factor_id").is_not_null()).select(
+                kind=pl.lit("factor"), area=pl.col("factor_id").cast(pl.String), indicator_id="indicator_id"
+            ),
+            catalogue.filter(pl.col("barrier").is_not_null()).select(
+                kind=pl.lit("barrier"), area=pl.col("barrier").cast(pl.String), indicator_id="indicator_id"
+            ),
+        ]
+    ).unique(maintain_order=True)
+
+
+def by_area(frame: pl.DataFrame, keys: list[str]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """A frame's rows as dicts without `keys`, listed under their key values in the frame's order."""
+    out: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in frame.iter_rows(named=True):
+        out.setdefault(tuple(row.pop(k) for k in keys), []).append(row)
+    return out
 
 
 def group_statistics(indicators: pl.DataFrame) -> pl.DataFrame:
@@ -84,21 +116,55 @@ def group_statistics(indicators: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def drivers(
-    trust_indicators: pl.DataFrame, statistics: pl.DataFrame, catalogue: pl.DataFrame, *, kind: str, area: str
+UNIT_SOURCES = {"trust_context": "trust_context", "performance_annual": "performance_measures"}
+
+
+def indicator_units(
+    catalogue: pl.DataFrame, trust_context: pl.DataFrame | None, performance_measures: pl.DataFrame | None
 ) -> pl.DataFrame:
-    """Up to MAX_DRIVERS indicators of one area furthest below the group for one trust (see the module docstring);
-    `trust_indicators` are the trust's rows of `indicators` for the year, `statistics` from group_statistics."""
-    ids = area_indicators(catalogue, kind, area)
+    """indicator_id, unit: the unit the published table an administrative indicator is drawn from gives its measure
+    (`trust_context.unit`, from data/reference/trust_context_*.csv; `performance_measures.unit`). Survey indicators
+    have none here: the page's note gives their scales."""
+    tables = {"trust_context": trust_context, "performance_measures": performance_measures}
+    parts = [
+        catalogue.filter(pl.col("source") == source)
+        .join(
+            table.select("measure", "unit").unique("measure", keep="first", maintain_order=True),
+            on="measure",
+        )
+        .select("indicator_id", "unit")
+        for source, name in UNIT_SOURCES.items()
+        if (table := tables[name]) is not None
+    ]
+    schema = {"indicator_id": pl.String, "unit": pl.String}
+    return pl.concat([pl.DataFrame(schema=schema), *parts], how="vertical_relaxed").unique(
+        "indicator_id", keep="first", maintain_order=True
+    )
+
+
+def drivers(
+    indicators: pl.DataFrame,
+    statistics: pl.DataFrame,
+    catalogue: pl.DataFrame,
+    areas: pl.DataFrame,
+    units: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """For each (org_code, kind, area) of `areas` (weak_area_frame): up to MAX_DRIVERS indicators of the area
+    furthest below the group for that trust (see the module docstring), keyed by those three columns, with the
+    indicator's unit where `units` (indicator_units) gives one. `indicators` are the year's rows of `indicators`,
+    `statistics` from group_statistics."""
+    units = units if units is not None else pl.DataFrame(schema={"indicator_id": pl.String, "unit": pl.String})
     wording = catalogue.select("indicator_id", wording=pl.coalesce("question_text", "label"), label="label")
     return (
-        trust_indicators.filter(pl.col("indicator_id").is_in(ids) & pl.col("norm_score").is_not_null())
+        areas.join(area_indicators(catalogue), on=["kind", "area"])
+        .join(indicators.filter(pl.col("norm_score").is_not_null()), on=["org_code", "indicator_id"])
         .join(statistics, on=["benchmarking_group", "indicator_id"])
         .with_columns(score_gap=pl.col("norm_score") - pl.col("median_norm"))
         .filter(pl.col("score_gap") < 0)
-        .sort("score_gap", "indicator_id")
-        .head(MAX_DRIVERS)
+        .sort(*AREA_KEYS, "score_gap", "indicator_id")
+        .filter(pl.int_range(pl.len()).over(AREA_KEYS) < MAX_DRIVERS)
         .select(
+            *AREA_KEYS,
             "indicator_id",
             trust_value="raw_value",
             group_median="group_median",
@@ -110,26 +176,37 @@ def drivers(
             trusts="trusts",
         )
         .join(wording, on="indicator_id", how="left", maintain_order="left")
+        .join(units, on="indicator_id", how="left", maintain_order="left")
     )
 
 
-def learn_from(
-    scores: pl.DataFrame, names: pl.DataFrame, *, org_code: str, area_column: str, area: str
-) -> pl.DataFrame:
-    """Up to MAX_PEERS trusts of the same group and year credibly stronger on the area (interval above interval)."""
-    area_rows = scores.filter(pl.col(area_column).cast(pl.String) == area)
-    own = area_rows.filter(pl.col("org_code") == org_code)
-    if own.is_empty() or own["score_hi"][0] is None:
-        return pl.DataFrame(schema={"org_code": pl.String, "org_name": pl.String, "score": pl.Float64})
-    mine = own.row(0, named=True)
+def learn_from(scores: pl.DataFrame, names: pl.DataFrame, areas: pl.DataFrame, *, area_column: str) -> pl.DataFrame:
+    """For each (org_code, kind, area) of `areas`, keyed by `trust`, kind and area: up to MAX_PEERS trusts of the
+    same group and year credibly stronger on the area (their interval above the trust's); `scores` are one kind's
+    rows of factor_scores or barrier_scores for the year."""
+    scored = scores.with_columns(area=pl.col(area_column).cast(pl.String))
+    own = (
+        scored.unique(["org_code", "area"], keep="first", maintain_order=True)
+        .filter(pl.col("score_hi").is_not_null())
+        .select(trust="org_code", area="area", benchmarking_group="benchmarking_group", own_hi="score_hi")
+    )
     return (
-        area_rows.filter(
-            (pl.col("benchmarking_group") == mine["benchmarking_group"])
-            & (pl.col("org_code") != org_code)
-            & (pl.col("score_lo") > mine["score_hi"])
+        areas.rename({"org_code": "trust"})
+        .join(own, on=["trust", "area"])
+        .join(
+            scored.select("area", "benchmarking_group", "org_code", "score", "score_lo", "score_hi"),
+            on=["area", "benchmarking_group"],
         )
-        .sort("score_lo", descending=True)
-        .head(MAX_PEERS)
+        .filter((pl.col("org_code") != pl.col("trust")) & (pl.col("score_lo") > pl.col("own_hi")))
+        .sort(*PEER_KEYS, "score_lo", descending=[False, False, False, True], maintain_order=True)
+        .filter(pl.int_range(pl.len()).over(PEER_KEYS) < MAX_PEERS)
         .join(names.select("org_code", "org_name"), on="org_code", how="left", maintain_order="left")
-        .select("org_code", pl.coalesce("org_name", "org_code").alias("org_name"), "score", "score_lo", "score_hi")
+        .select(
+            *PEER_KEYS,
+            "org_code",
+            pl.coalesce("org_name", "org_code").alias("org_name"),
+            "score",
+            "score_lo",
+            "score_hi",
+        )
     )
