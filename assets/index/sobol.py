@@ -38,7 +38,7 @@ def _sample(a: YearArrays, framework: Framework, rng: np.random.Generator, n: in
     aggregations = (settings.aggregation, *settings.aggregation_alternatives)
     effects = (settings.design_effect, *(float(d) for d in settings.design_effect_alternatives))
     deff = rng.integers(0, len(effects), n)
-    values = np.empty((n, *a.values.shape))
+    values = np.empty((n, a.values.shape[0], int(a.used.sum())))
     for k, effect in enumerate(effects):
         runs = np.flatnonzero(deff == k)
         if runs.size:
@@ -66,8 +66,8 @@ def _model(a: YearArrays, framework: Framework, runs: dict[str, object]) -> np.n
     index = np.full((n, len(a.org_codes)), np.nan)
     for method in np.unique(normalisation):
         chosen = np.flatnonzero(normalisation == method)
-        scores = normalise_draws(values[chosen] * a.orientation, a, str(method))
-        factors = _weighted_means(scores, a.present, indicator_weights[chosen], a.factor_membership)
+        scores = normalise_draws(values[chosen] * a.orientation[:, a.used], a, str(method))
+        factors = _weighted_means(scores, a, indicator_weights[chosen], a.factor_membership)
         factors = np.where(a.factor_scored, factors, np.nan)
         measured = ~np.isnan(factors)
         weights = factor_weights[chosen][:, None, :] * measured
