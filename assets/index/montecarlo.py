@@ -21,6 +21,7 @@ from assets.index.aggregate import RANK_DECIMALS, to_unit_interval
 from assets.indicators.framework import PERFORMANCE_SOURCE, Framework, Settings
 
 CHUNK = 100
+BLOCK = 10
 FIXED, PERCENT, SCORE = 0, 1, 2
 KIND_OF_VALUE_TYPE = {
     "pct_favourable": PERCENT,
@@ -228,7 +229,12 @@ def _weighted_means(scores: np.ndarray, a: YearArrays, weights: np.ndarray, memb
 def _spread(terms: np.ndarray, used: np.ndarray) -> np.ndarray:
     """(n, T, U) terms of the used indicators as (n, T, I), zero elsewhere."""
     full = np.zeros((*terms.shape[:2], used.size))
-    full[:, :, used] = terms
+    # copied run by run of consecutive used columns: slices copy far faster than a boolean mask assigns
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], used, [False]]).astype(np.int8)))
+    taken = 0
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        full[:, :, start:stop] = terms[:, :, taken : taken + stop - start]
+        taken += stop - start
     return full
 
 
@@ -264,7 +270,9 @@ def simulate_year(
     perturb_values: bool = True,
     perturb_weights: bool = True,
 ) -> YearDraws:
-    """Run the Monte Carlo for one survey year, CHUNK draws at a time."""
+    """Run the Monte Carlo for one survey year: the random numbers CHUNK draws at a time (so the stream, and every
+    draw, stays as it is), the scores BLOCK draws at a time (each draw is computed on its own; small blocks keep
+    the temporaries in the processor's cache, about twice as fast as whole chunks)."""
     draws = draws or settings.mc_draws
     rng = np.random.default_rng(np.random.SeedSequence([settings.seed, a.survey_year, stream]))
     concentration = settings.dirichlet_concentration if perturb_weights else None
@@ -274,18 +282,19 @@ def simulate_year(
     for start in range(0, draws, CHUNK):
         n = min(CHUNK, draws - start)
         values = draw_values(a, rng, n, settings.design_effect) if perturb_values else fixed.repeat(n, 0)
-        scores = normalise_draws(values * orientation, a, settings.normalisation)
         factor_weights = _dirichlet_weights(a.weights, a.factor_membership, rng, n, concentration)
         barrier_weights = _dirichlet_weights(a.weights, a.barrier_membership, rng, n, concentration)
         index_weights = _dirichlet_weights(a.factor_weights, one_factor_index, rng, n, concentration)
-        factors = _weighted_means(scores, a, factor_weights, a.factor_membership)
-        factors = np.where(a.factor_scored, factors, np.nan)
-        barriers = _weighted_means(scores, a, barrier_weights, a.barrier_membership)
-        index = _index(factors, index_weights, settings, settings.aggregation)
-        parts["factors"].append(factors)
-        parts["barriers"].append(np.where(a.barrier_scored, barriers, np.nan))
-        parts["index"].append(index)
-        parts["rank"].append(_ranks(index, a))
+        for block in (slice(b, b + BLOCK) for b in range(0, n, BLOCK)):
+            scores = normalise_draws(values[block] * orientation, a, settings.normalisation)
+            factors = _weighted_means(scores, a, factor_weights[block], a.factor_membership)
+            factors = np.where(a.factor_scored, factors, np.nan)
+            barriers = _weighted_means(scores, a, barrier_weights[block], a.barrier_membership)
+            index = _index(factors, index_weights[block], settings, settings.aggregation)
+            parts["factors"].append(factors)
+            parts["barriers"].append(np.where(a.barrier_scored, barriers, np.nan))
+            parts["index"].append(index)
+            parts["rank"].append(_ranks(index, a))
     return YearDraws(arrays=a, **{name: np.concatenate(chunks) for name, chunks in parts.items()})
 
 

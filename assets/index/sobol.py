@@ -19,6 +19,7 @@ import polars as pl
 
 from assets.index.aggregate import to_unit_interval
 from assets.index.montecarlo import (
+    BLOCK,
     YearArrays,
     _dirichlet_weights,
     _ranks,
@@ -57,7 +58,22 @@ def _sample(a: YearArrays, framework: Framework, rng: np.random.Generator, n: in
 
 
 def _model(a: YearArrays, framework: Framework, runs: dict[str, object]) -> np.ndarray:
-    """(n, T) rank within group in each run (nan for trusts that are not ranked)."""
+    """(n, T) rank within group in each run (nan for trusts that are not ranked), BLOCK runs at a time (each run is
+    computed on its own, so the blocks change no value; they keep the temporaries in the processor's cache)."""
+    n = runs["sampling"].shape[0]
+    return np.concatenate(
+        [
+            _model_runs(a, framework, {name: _rows(value, slice(start, start + BLOCK)) for name, value in runs.items()})
+            for start in range(0, n, BLOCK)
+        ]
+    )
+
+
+def _rows(value: object, rows: slice) -> object:
+    return tuple(v[rows] for v in value) if isinstance(value, tuple) else value[rows]  # type: ignore[index]
+
+
+def _model_runs(a: YearArrays, framework: Framework, runs: dict[str, object]) -> np.ndarray:
     settings = framework.settings
     indicator_weights, factor_weights = runs["weights"]
     values = runs["sampling"]
