@@ -328,7 +328,8 @@ class Intervals:
 
 def _bounds(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     tail = (1.0 - level) / 2.0
-    return np.quantile(draws, tail, axis=0), np.quantile(draws, 1.0 - tail, axis=0)
+    low, high = np.quantile(draws, [tail, 1.0 - tail], axis=0)  # one partition finds both order statistics
+    return low, high
 
 
 def _long(a: YearArrays, low: np.ndarray, high: np.ndarray, name: str, labels: list) -> pl.DataFrame:
