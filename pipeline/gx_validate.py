@@ -96,15 +96,31 @@ def _context():
     return ctx
 
 
+@cache
+def _batch_definition(suite_name: str):
+    """One pandas data asset per suite in the process's context, made once: adding a data source, an asset and a
+    batch definition saves the context's configuration each time (about 20 ms per check)."""
+    source = _context().data_sources.add_or_update_pandas(f"frames_{suite_name}")
+    return source.add_dataframe_asset(suite_name).add_batch_definition_whole_dataframe("all")
+
+
 def validate_frame(frame: pd.DataFrame, suite_name: str, key_columns: list[str]) -> SuiteResult:
     suite = load_suite(suite_name)
-    batch = (
-        _context()
-        .data_sources.add_or_update_pandas("frames")  # a fresh data source each time: no frame outlives its check
-        .add_dataframe_asset(suite_name)
-        .add_batch_definition_whole_dataframe("all")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
+    batch = _batch_definition(suite_name).get_batch(batch_parameters={"dataframe": frame})
+    try:
+        return _validate(batch, suite, frame, suite_name, key_columns)
+    finally:
+        # the data source's engine keeps the last batch and its frame: drop them, so no frame outlives its check
+        manager = batch.data.execution_engine.batch_manager
+        manager.reset_batch_cache()
+        manager.batch_data_cache.clear()
+
+
+def _validate(batch, suite, frame: pd.DataFrame, suite_name: str, key_columns: list[str]) -> SuiteResult:
+    # every expectation is evaluated; the unexpected rows are only looked up when one fails, in a second pass
+    outcome = batch.validate(suite, result_format={"result_format": "BOOLEAN_ONLY"})
+    if all(res.success for res in outcome.results):
+        return SuiteResult(suite=suite_name, evaluated=len(outcome.results), failures=[])
     result_format: dict[str, Any] = {
         "result_format": "COMPLETE",
         "partial_unexpected_count": MAX_ROWS_REPORTED,

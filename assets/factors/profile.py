@@ -61,8 +61,7 @@ def profile_draws(draws: np.ndarray, level: float) -> ProfileDraws:
     p_weakest = np.where(scored, lowest.mean(axis=0), np.nan)
     p_two = np.where(scored & (n_scored[:, None] >= 2), (lowest | second).mean(axis=0), np.nan)
     with np.errstate(all="ignore"):
-        low = np.where(scored, np.quantile(np.where(scored[None], rel, 0.0), tail, axis=0), np.nan)
-        high = np.where(scored, np.quantile(np.where(scored[None], rel, 0.0), 1.0 - tail, axis=0), np.nan)
+        low, high = np.where(scored, np.quantile(np.where(scored[None], rel, 0.0), [tail, 1.0 - tail], axis=0), np.nan)
     return ProfileDraws(low, high, p_weakest, p_two, weakest)
 
 

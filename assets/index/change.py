@@ -120,11 +120,12 @@ def year_on_year_change(
             )
             for y in (previous, year)
         }
-        low, high = [], []
-        for org, component in joined.select("org_code", "component").iter_rows():
-            difference = draws[year][component][org] - draws[previous][component][org]
-            low.append(np.quantile(difference, tail))
-            high.append(np.quantile(difference, 1.0 - tail))
+        differences = [
+            draws[year][component][org] - draws[previous][component][org]
+            for org, component in joined.select("org_code", "component").iter_rows()
+        ]
+        # one quantile call for every row (column by column: the same order statistics as row by row)
+        low, high = np.quantile(np.column_stack(differences), [tail, 1.0 - tail], axis=0) if differences else ([], [])
         frames.append(
             joined.with_columns(
                 previous_year=pl.lit(previous, dtype=pl.Int64),

@@ -19,6 +19,7 @@ import polars as pl
 
 from assets.index.aggregate import to_unit_interval
 from assets.index.montecarlo import (
+    BLOCK,
     YearArrays,
     _dirichlet_weights,
     _ranks,
@@ -38,7 +39,7 @@ def _sample(a: YearArrays, framework: Framework, rng: np.random.Generator, n: in
     aggregations = (settings.aggregation, *settings.aggregation_alternatives)
     effects = (settings.design_effect, *(float(d) for d in settings.design_effect_alternatives))
     deff = rng.integers(0, len(effects), n)
-    values = np.empty((n, *a.values.shape))
+    values = np.empty((n, a.values.shape[0], int(a.used.sum())))
     for k, effect in enumerate(effects):
         runs = np.flatnonzero(deff == k)
         if runs.size:
@@ -57,7 +58,22 @@ def _sample(a: YearArrays, framework: Framework, rng: np.random.Generator, n: in
 
 
 def _model(a: YearArrays, framework: Framework, runs: dict[str, object]) -> np.ndarray:
-    """(n, T) rank within group in each run (nan for trusts that are not ranked)."""
+    """(n, T) rank within group in each run (nan for trusts that are not ranked), BLOCK runs at a time (each run is
+    computed on its own, so the blocks change no value; they keep the temporaries in the processor's cache)."""
+    n = runs["sampling"].shape[0]
+    return np.concatenate(
+        [
+            _model_runs(a, framework, {name: _rows(value, slice(start, start + BLOCK)) for name, value in runs.items()})
+            for start in range(0, n, BLOCK)
+        ]
+    )
+
+
+def _rows(value: object, rows: slice) -> object:
+    return tuple(v[rows] for v in value) if isinstance(value, tuple) else value[rows]  # type: ignore[index]
+
+
+def _model_runs(a: YearArrays, framework: Framework, runs: dict[str, object]) -> np.ndarray:
     settings = framework.settings
     indicator_weights, factor_weights = runs["weights"]
     values = runs["sampling"]
@@ -66,8 +82,8 @@ def _model(a: YearArrays, framework: Framework, runs: dict[str, object]) -> np.n
     index = np.full((n, len(a.org_codes)), np.nan)
     for method in np.unique(normalisation):
         chosen = np.flatnonzero(normalisation == method)
-        scores = normalise_draws(values[chosen] * a.orientation, a, str(method))
-        factors = _weighted_means(scores, a.present, indicator_weights[chosen], a.factor_membership)
+        scores = normalise_draws(values[chosen] * a.orientation[:, a.used], a, str(method))
+        factors = _weighted_means(scores, a, indicator_weights[chosen], a.factor_membership)
         factors = np.where(a.factor_scored, factors, np.nan)
         measured = ~np.isnan(factors)
         weights = factor_weights[chosen][:, None, :] * measured
