@@ -25,7 +25,7 @@ def test_each_dataset_job_selects_only_its_own_monthly_assets() -> None:
     for dataset in (d for d in PARTITIONED_DATASETS if d.dataset in PERFORMANCE):
         selected = defs.resolve_job_def(dataset.job_name).asset_layer.selected_asset_keys
         assert {k.to_user_string() for k in selected} == {f"raw_{dataset.dataset}", PERFORMANCE[dataset.dataset]}
-        assert isinstance(dataset.partitions_def, dg.MonthlyPartitionsDefinition)
+        assert isinstance(dataset.partitions_def, dg.DynamicPartitionsDefinition)
 
 
 def test_snapshot_manifest_lists_every_month_with_its_checksum() -> None:
