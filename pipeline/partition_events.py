@@ -41,8 +41,10 @@ def provenance_tags(
     inputs: dict[dg.AssetKey, dg.DataVersion] = {}
     for parent in sorted(context.assets_def.asset_deps[asset_key]):
         node = graph.get(parent)
+        # materializations first, then observations (a source's): inside a subset run, assets outside the
+        # selection look external to the job, so `is_external` cannot tell which to read
         record = context.instance.get_latest_data_version_record(
-            parent, node.is_external, partition if node.is_partitioned else None
+            parent, None, partition if node.is_partitioned else None
         )
         version = (extract_data_version_from_entry(record.event_log_entry) if record else None) or DEFAULT_DATA_VERSION
         inputs[parent] = version
