@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 import dagster as dg
+from dagster._core.definitions.assets.job.asset_job import IMPLICIT_ASSET_JOB_NAME
 
 from pipeline.jobs import DOWNSTREAM_JOB, REFERENCE_JOB
 from pipeline.partitions import PARTITIONED_DATASETS, PERFORMANCE_SOURCES, add_partitions
@@ -102,7 +103,9 @@ def refresh_schedule(cron: str, source_mode: SourceMode, name: str = "monthly_re
     @dg.schedule(
         name=name,
         cron_schedule=cron,
-        target=dg.AssetSelection.all(),
+        # Dagster's own asset job, the one the UI launches materializations and backfills with: it holds every
+        # asset whatever its partitions, and each request selects the assets and range it runs
+        job_name=IMPLICIT_ASSET_JOB_NAME,
         execution_timezone="Europe/London",
         description="On the 15th: fetch the newest published month of A&E, RTT, cancer and sickness absence "
         f"({source_mode} source), re-check the months publishers revise, and rebuild what reads them "
@@ -156,7 +159,7 @@ monthly_refresh = refresh_schedule(CRON, "web")
 def follow_up_sensor(source_mode: SourceMode, name: str = "monthly_refresh_downstream") -> dg.SensorDefinition:
     @dg.sensor(
         name=name,
-        target=dg.AssetSelection.all(),
+        job_name=IMPLICIT_ASSET_JOB_NAME,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="After the runs of a monthly_refresh tick have all succeeded: the months whose fetched files "
