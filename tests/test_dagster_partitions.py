@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from assets.ingest.source_files import record_observations
+from assets.ingest.source_files import record_observations, source_assets
 from pipeline.definitions import build_definitions
 from pipeline.partition_events import UNAVAILABLE
 from pipeline.partitions import PARTITIONED_DATASETS
@@ -129,3 +129,22 @@ def test_the_partitions_offered_are_the_periods_the_snapshot_lists() -> None:
     assert len(ae.get_partition_keys(dynamic_partitions_store=instance)) == 15  # not every month since 2015
     cancer = graph.get(dg.AssetKey("cancer_monthly")).partitions_def
     assert cancer.get_partition_keys(dynamic_partitions_store=instance) == ["2025-04-01", "2026-01-01"]
+
+
+def test_observing_a_source_in_dagster_fills_its_partitions() -> None:
+    """What **Observe** on `source_cancer` in the UI does: the partitions become the periods the snapshot lists,
+    each with its file's data version."""
+    shipped = build_definitions(source_mode="snapshot")
+    (source,) = [a for a in source_assets if a.key == dg.AssetKey("source_cancer")]
+    job = dg.define_asset_job("observe_cancer", selection=dg.AssetSelection.assets(source.key))
+    defs = dg.Definitions(assets=[source], jobs=[job], resources={"source": shipped.resources["source"]})
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("observe_cancer").execute_in_process(instance=instance)
+        assert result.success
+        assert instance.get_dynamic_partitions("cancer_months") == ["2025-04-01", "2026-01-01"]
+        observed = {
+            e.event_specific_data.asset_observation.partition
+            for e in result.all_events
+            if e.event_type_value == "ASSET_OBSERVATION"
+        }
+        assert observed == {"2025-04-01", "2026-01-01"}
