@@ -427,10 +427,12 @@ def partition_seconds(lines: list[tuple[float, str]]) -> dict[str, list[float]]:
     timestamps instead of wall ones, the same figures are the run's own CPU time, which other load barely moves."""
     finished: dict[str, dict[str, float]] = {}
     for arrived, line in lines:
-        if line.startswith("  ✓ "):
-            phase, *partition = line[4:27].split()
-            if phase in MONTHLY and partition:
-                finished.setdefault(phase, {})[partition[0]] = arrived
+        # a dataset's months run as one range, each month's line printed when that month is committed
+        month = re.search(r"\[(\d{4}-\d{2}-\d{2})\]", line)
+        if line.startswith("  ✓ ") and month:
+            phase = line[4:27].split()[0]
+            if phase in MONTHLY:
+                finished.setdefault(phase, {})[month.group(1)] = arrived
     result = {}
     for dataset, ends in finished.items():
         times = sorted(ends.values())

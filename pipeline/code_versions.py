@@ -27,13 +27,14 @@ PROJECT_PACKAGES = ("assets", "pipeline")
 # orchestration and test libraries never change a published number; hashing them would rebuild everything on an
 # upgrade of the scheduler
 ORCHESTRATION = frozenset({"dagster", "dagster_duckdb", "dagster_webserver", "dagster_graphql", "pydantic"})
-# modules that only orchestrate (instance, runner, planning): their code decides when assets run, not what they hold
 # modules that decide when assets run, not what they hold; and the downloader, whose output is judged by the bytes
 # it fetches (each source file's SHA-256 is its observable source asset's data version), not by its code
 NOT_AN_INPUT_PREFIXES = (
     "pipeline.code_versions",
     "pipeline.staleness",
     "pipeline.runner",
+    "pipeline.planning",
+    "pipeline.partition_events",
     "pipeline.cli",
     "pipeline.definitions",
     "pipeline.jobs",

@@ -9,7 +9,7 @@ import assets
 from pipeline.code_versions import with_code_versions
 from pipeline.jobs import all_jobs
 from pipeline.resources import SourceMode, default_resources
-from pipeline.schedules import all_schedules
+from pipeline.schedules import all_schedules, all_sensors
 from pipeline.sensors import run_failure_summary
 
 # observable source assets and DataVersionsByPartition are marked beta; the project relies on them on purpose
@@ -37,7 +37,7 @@ def build_definitions(
         asset_checks=dg.load_asset_checks_from_package_module(assets),
         jobs=all_jobs(materializable),
         schedules=all_schedules(),
-        sensors=[run_failure_summary],
+        sensors=[run_failure_summary, *all_sensors()],
         resources=default_resources(source_mode, raw_dir, warehouse_path, published_dir, snapshot_dir),
         # DuckDB allows one writer process: run every step in the run's own process
         executor=dg.in_process_executor,

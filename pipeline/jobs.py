@@ -1,7 +1,7 @@
 """Jobs: one per partitioned dataset, plus the unpartitioned layers before and after them.
 
 Dagster cannot run assets with different partitions in one run, so a full build runs the reference
-layer, then each partitioned dataset partition by partition, then everything downstream.
+layer, then each partitioned dataset (one run per range of its stale partitions), then everything downstream.
 """
 
 from collections.abc import Sequence

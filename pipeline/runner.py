@@ -2,7 +2,8 @@
 
 The plan keeps the graph's layers (reference data, each partitioned dataset, then everything downstream); each
 step runs only the assets that pipeline/staleness.py says must be rebuilt, so a rerun with nothing changed
-materializes nothing and logs no materialization.
+materializes nothing and logs no materialization. A dataset's stale months run together, as one run per range
+of consecutive months (pipeline/planning.py), not one run per month.
 """
 
 import os
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from pipeline.jobs import DOWNSTREAM_JOB, REFERENCE_JOB
-from pipeline.partitions import PARTITIONED_DATASETS, PartitionedDataset
+from pipeline.partition_events import UNAVAILABLE
+from pipeline.partitions import PARTITIONED_DATASETS, PartitionedDataset, add_partitions, listed_partitions
+from pipeline.planning import PartitionRange, stale_ranges
 from pipeline.progress import ProgressReporter, progress_logger_def, root_cause
 from pipeline.resources import PublishTargetResource, SourceResource
 from pipeline.staleness import Staleness
@@ -24,9 +27,17 @@ FORCE_ENV = "NHS_READINESS_FORCE_REBUILD"
 
 @dataclass(frozen=True)
 class PlannedRun:
+    """One step of a build: an unpartitioned job, or a dataset's job over some of its partitions (`partition_key`
+    for one, `partitions` for several), materialized in as few runs as its stale ranges allow."""
+
     job_name: str
     label: str
     partition_key: str | None = None
+    partitions: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.partitions or ((self.partition_key,) if self.partition_key else ())
 
 
 @dataclass
@@ -36,6 +47,7 @@ class BuildOutcome:
     unchanged: list[PlannedRun] = field(default_factory=list)
     failed: tuple[PlannedRun, str] | None = None
     materialized: int = 0
+    runs: int = 0
     seconds: float = 0.0
 
     @property
@@ -47,22 +59,16 @@ class BuildOutcome:
         return any(p.job_name == job_name for p in [*self.succeeded, *self.unchanged])
 
 
-def partitions_to_build(dataset: PartitionedDataset, source: SourceResource, years: set[int] | None) -> list[str]:
-    keys = set(dataset.partitions_def.get_partition_keys())
-    available = {p for product in dataset.products for p in source.available(dataset.dataset, product)}
-    wanted = sorted(keys & available)
-    if years is not None:
-        wanted = [k for k in wanted if int(k[:4]) in years]
-    return wanted
-
-
 def plan_full_build(defs: dg.Definitions, years: set[int] | None = None) -> list[PlannedRun]:
     source: SourceResource = defs.resources["source"]  # type: ignore[assignment]
     defined = {name for name in (REFERENCE_JOB, *(d.job_name for d in PARTITIONED_DATASETS)) if _has_assets(defs, name)}
     plan = [PlannedRun(REFERENCE_JOB, "reference")] if REFERENCE_JOB in defined else []
     for dataset in (d for d in PARTITIONED_DATASETS if d.job_name in defined):
-        for key in partitions_to_build(dataset, source, years if dataset.dataset == "staff_survey" else None):
-            plan.append(PlannedRun(dataset.job_name, f"{dataset.dataset} {key[:7]}", key))
+        keys = listed_partitions(dataset, source)
+        if years is not None and dataset.dataset == "staff_survey":
+            keys = [k for k in keys if int(k[:4]) in years]
+        if keys:
+            plan.append(PlannedRun(dataset.job_name, dataset.dataset, partitions=tuple(keys)))
     plan.append(PlannedRun(DOWNSTREAM_JOB, "downstream"))
     return plan
 
@@ -99,6 +105,87 @@ def _outputs_present(defs: dg.Definitions, warehouse: WarehouseResource):
     return present
 
 
+def _dataset_of(job_name: str) -> PartitionedDataset | None:
+    return next((d for d in PARTITIONED_DATASETS if d.job_name == job_name), None)
+
+
+@dataclass
+class _Build:
+    defs: dg.Definitions
+    instance: dg.DagsterInstance
+    reporter: ProgressReporter
+    staleness: Staleness
+    always: set[dg.AssetKey]
+    unavailable: dict[str, dict[str, str]]
+    outcome: BuildOutcome
+
+    def execute(self, job: dg.JobDefinition, selection: Iterable[dg.AssetKey], span: PartitionRange | None):
+        result = job.with_logger_defs({"progress": progress_logger_def(self.reporter)}).execute_in_process(
+            instance=self.instance,
+            asset_selection=sorted(selection),
+            raise_on_error=False,
+            run_config={"loggers": {"progress": {}}},
+            tags={"nhs_readiness/trigger": "cli", **(span.tags() if span else {})},
+        )
+        self.outcome.runs += 1
+        self.outcome.materialized += len(result.get_asset_materialization_events())
+        self.staleness.refresh()
+        return result
+
+    def step(self, planned: PlannedRun) -> str | None:
+        """Run one planned step; None when it ran and succeeded, "unchanged", "skipped", or "failed"."""
+        job = self.defs.resolve_job_def(planned.job_name)
+        keys = set(job.asset_layer.selected_asset_keys)
+        dataset = _dataset_of(planned.job_name)
+        ran = False
+        # the ingest assets that run every time go first, so that what reads them is judged on their new data
+        # versions; then whatever is stale
+        for subset in (keys & self.always, keys - self.always):
+            if not subset:
+                continue
+            if dataset is None:
+                selection = self.staleness.reasons(subset, None, self.always)
+                spans: list[tuple[PartitionRange | None, Iterable[dg.AssetKey]]] = (
+                    [(None, selection)] if selection else []
+                )
+            else:
+                gone = self.unavailable.setdefault(dataset.dataset, {})
+                wanted = [k for k in planned.keys if k not in gone]
+                order = dataset.partitions_def.get_partition_keys(dynamic_partitions_store=self.instance)
+                spans = [(s, s.assets) for s in stale_ranges(self.staleness, subset, order, wanted, self.always)]
+            for span, selection in spans:
+                ran = True
+                self.reporter.label = span.label(dataset.dataset) if (span and dataset) else planned.label
+                result = self.execute(job, selection, span)
+                if dataset is not None and span is not None:
+                    self._note_unavailable(dataset, span, result)
+                if result.success:
+                    continue
+                causes = [root_cause(e.event_specific_data.error) for e in result.get_step_failure_events()]
+                if (
+                    dataset is not None
+                    and span is not None
+                    and causes
+                    and all(cls == "SourceUnavailableError" for cls, _ in causes)
+                ):
+                    reason = "; ".join(message for _, message in causes)
+                    self.unavailable[dataset.dataset].update({k: reason for k in span.keys})
+                    continue
+                reason = "; ".join(f"{cls}: {message}" for cls, message in causes)
+                self.outcome.failed = (planned, reason or "; ".join(self.reporter.failed_checks) or "the run failed")
+                return "failed"
+        return None if ran else "unchanged"
+
+    def _note_unavailable(self, dataset: PartitionedDataset, span: PartitionRange, result) -> None:
+        """Months of the range the raw asset could not fetch: it recorded the others, and named these."""
+        if dataset.raw_key not in span.assets:
+            return
+        for event in result.get_asset_materialization_events():
+            materialization = event.event_specific_data.materialization
+            if materialization.asset_key == dataset.raw_key and UNAVAILABLE in materialization.metadata:
+                self.unavailable[dataset.dataset].update(materialization.metadata[UNAVAILABLE].value)
+
+
 def execute_plan(
     defs: dg.Definitions,
     plan: Iterable[PlannedRun],
@@ -107,15 +194,15 @@ def execute_plan(
     *,
     force: bool = False,
 ) -> BuildOutcome:
-    """Run each planned step in process, restricted to its stale assets. A period the publisher has no file for is
-    reported and skipped; any other failure stops the build before publication, so the last published file stays
-    as it was."""
+    """Run each planned step in process, restricted to its stale assets and partitions. A period the publisher has
+    no file for is reported and skipped; any other failure stops the build before publication, so the last
+    published file stays as it was."""
     from assets.ingest.source_files import record_observations
 
+    plan = list(plan)
     outcome = BuildOutcome()
     started = time.perf_counter()
     instance = instance or project_instance()
-    logger = {"progress": progress_logger_def(reporter)}
     warehouse: WarehouseResource = defs.resources["warehouse"]  # type: ignore[assignment]
     source: SourceResource = defs.resources["source"]  # type: ignore[assignment]
     # snapshot files are observed here, cheaply; in web mode observing would mean downloading, so the ingest
@@ -127,47 +214,29 @@ def execute_plan(
         else {k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[-1].startswith("raw_")}
     )
     with warehouse.kept_open():
+        unavailable: dict[str, dict[str, str]] = {}
         if source.mode == "snapshot":
-            record_observations(instance, source)
+            unavailable = record_observations(instance, source).unavailable
+        for planned in plan:
+            dataset = _dataset_of(planned.job_name)
+            if dataset is not None:
+                add_partitions(instance, dataset, planned.keys)
         staleness = Staleness(
             defs, instance, force=force or bool(os.environ.get(FORCE_ENV)), present=_outputs_present(defs, warehouse)
         )
+        build = _Build(defs, instance, reporter, staleness, always, unavailable, outcome)
         for planned in plan:
-            job = defs.resolve_job_def(planned.job_name)
-            keys = set(job.asset_layer.selected_asset_keys)
-            reporter.label = planned.label
-            ran = False
-            # the ingest assets that run every time go first, so that what reads them is judged on their new data
-            # versions; then whatever is stale
-            for subset in (keys & always, keys - always):
-                selection = staleness.reasons(subset, planned.partition_key, always) if subset else {}
-                if not selection:
-                    continue
-                ran = True
-                result = job.with_logger_defs(logger).execute_in_process(
-                    instance=instance,
-                    partition_key=planned.partition_key,
-                    asset_selection=sorted(selection),
-                    raise_on_error=False,
-                    run_config={"loggers": {"progress": {}}},
-                    tags={"nhs_readiness/trigger": "cli"},
-                )
-                outcome.materialized += len(result.get_asset_materialization_events())
-                staleness.refresh()
-                if not result.success:
-                    break
-            if not ran:
-                outcome.unchanged.append(planned)
-                continue
-            if result.success:
-                outcome.succeeded.append(planned)
-                continue
-            causes = [root_cause(e.event_specific_data.error) for e in result.get_step_failure_events()]
-            if causes and all(cls == "SourceUnavailableError" for cls, _ in causes):
-                outcome.skipped.append((planned, "; ".join(message for _, message in causes)))
-                continue
-            reason = "; ".join(f"{cls}: {message}" for cls, message in causes) or "; ".join(reporter.failed_checks)
-            outcome.failed = (planned, reason or "the run failed")
-            break
+            status = build.step(planned)
+            if status == "failed":
+                break
+            (outcome.unchanged if status == "unchanged" else outcome.succeeded).append(planned)
+        for planned in plan:
+            dataset = _dataset_of(planned.job_name)
+            for key in planned.keys if dataset is not None else ():
+                if key in unavailable.get(dataset.dataset, {}):
+                    label = f"{dataset.dataset} {key[:7]}"
+                    outcome.skipped.append(
+                        (PlannedRun(planned.job_name, label, key), unavailable[dataset.dataset][key])
+                    )
     outcome.seconds = time.perf_counter() - started
     return outcome

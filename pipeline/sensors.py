@@ -45,9 +45,9 @@ def run_failure_summary(context: dg.RunFailureSensorContext, publish_target: Pub
     failures = [
         (e.step_key or "?", *root_cause(e.event_specific_data.error)) for e in context.get_step_failure_events()
     ]
-    text = failure_summary(
-        run.run_id, run.job_name, run.tags.get("dagster/partition"), failures, publish_target.database_path
-    )
+    first, last = run.tags.get("dagster/asset_partition_range_start"), run.tags.get("dagster/asset_partition_range_end")
+    partition = run.tags.get("dagster/partition") or (f"{first} to {last}" if first and last else None)
+    text = failure_summary(run.run_id, run.job_name, partition, failures, publish_target.database_path)
     folder = publish_target.directory / FAILURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -11,6 +11,7 @@ the warehouse is rebuilt whatever the instance says, so a deleted warehouse neve
 from collections.abc import Callable, Collection
 
 import dagster as dg
+from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
 from dagster._core.loader import LoadingContext
 
@@ -36,13 +37,14 @@ class _Loading(LoadingContext):
 class Staleness:
     def __init__(
         self,
-        defs: dg.Definitions,
+        defs: "dg.Definitions | BaseAssetGraph",
         instance: dg.DagsterInstance,
         *,
         force: bool = False,
         present: Callable[[dg.AssetKey], bool] = lambda _key: True,
     ) -> None:
-        self.graph = defs.resolve_asset_graph()
+        # the definitions (command line), or a code location's asset graph (schedule and sensor evaluations)
+        self.graph = defs.resolve_asset_graph() if isinstance(defs, dg.Definitions) else defs
         self.instance = instance
         self.force = force
         self.present = present

@@ -1,9 +1,8 @@
 """The performance datasets in Dagster: partitions, the snapshot manifest, a build on a private snapshot
-(a month whose file is missing, a revised file replacing its month, a broken file), and the monthly schedule."""
+(a month whose file is missing, a revised file replacing its month, a broken file)."""
 
 import dataclasses
 import json
-from datetime import datetime
 
 import dagster as dg
 import duckdb
@@ -14,7 +13,6 @@ from pipeline.definitions import defs
 from pipeline.partitions import PARTITIONED_DATASETS
 from pipeline.progress import ProgressReporter
 from pipeline.runner import PlannedRun, execute_plan, plan_full_build
-from pipeline.schedules import monthly_refresh, monthly_refresh_job, months_to_refresh
 from pipeline.settings import SNAPSHOT_DIR
 from pipeline.sources import read_manifest, sha256_of
 from tests.corpus.breakers import lines_edited
@@ -27,7 +25,7 @@ def test_each_dataset_job_selects_only_its_own_monthly_assets() -> None:
     for dataset in (d for d in PARTITIONED_DATASETS if d.dataset in PERFORMANCE):
         selected = defs.resolve_job_def(dataset.job_name).asset_layer.selected_asset_keys
         assert {k.to_user_string() for k in selected} == {f"raw_{dataset.dataset}", PERFORMANCE[dataset.dataset]}
-        assert isinstance(dataset.partitions_def, dg.MonthlyPartitionsDefinition)
+        assert isinstance(dataset.partitions_def, dg.DynamicPartitionsDefinition)
 
 
 def test_snapshot_manifest_lists_every_month_with_its_checksum() -> None:
@@ -177,24 +175,6 @@ def test_revised_file_replaces_its_month_and_a_broken_file_changes_nothing(build
     assert "InputDataError: file 'Monthly-AE-June-2024 copy.csv', row 10, column" in reason and "is negative" in reason
     assert july().equals(revised)
     assert build["published"].read_bytes() == published_before
-
-
-def test_schedule_requests_newest_and_revisable_months_on_the_15th() -> None:
-    assert monthly_refresh.cron_schedule == "0 6 15 * *"
-    assert "monthly_refresh" in {s.name for s in defs.schedules}
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 12, 15, 6, 0))
-    (request,) = monthly_refresh.evaluate_tick(context).run_requests
-    config = request.run_config["ops"]["refresh_recent_months"]["config"]
-    assert config["source_mode"] == "web"
-    # lags and revision windows from data/reference/performance_sources.csv: A&E November (1 month, 12 re-checked),
-    # RTT and cancer October (2 months), sickness absence August (4 months, 3 re-checked)
-    assert config["months"]["ae"][-1] == "2026-11-01" and len(config["months"]["ae"]) == 12
-    assert config["months"]["rtt"][-1] == config["months"]["cancer"][-1] == "2026-10-01"
-    assert config["months"]["sickness"] == ["2026-06-01", "2026-07-01", "2026-08-01"]
-    assert request.run_key == "monthly_refresh:2026-12-15"
-    assert dg.validate_run_config(monthly_refresh_job, request.run_config)
-    # a dataset's partitions never start before its first supported month
-    assert months_to_refresh(datetime(2023, 12, 20).date())["cancer"] == ["2023-10-01"]
 
 
 def test_expectation_suites_pass_on_real_rows_and_name_a_bad_one(build) -> None:

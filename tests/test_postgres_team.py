@@ -1,8 +1,9 @@
 """A team on one Dagster instance in PostgreSQL: a throwaway PostgreSQL server (127.0.0.1, free port, data folder
 under the test's temporary folder), DAGSTER_HOME made from pipeline/instance/dagster.postgres.yaml with the
 credentials in the environment, one `nhs-readiness run` on the snapshot shared by the module, then
-`dagster-daemon` firing `monthly_refresh`, two `dagster-webserver` processes as two analysts, and PostgreSQL
-stopped in the middle of a run. Every process started here is stopped here, and nothing is left listening.
+`dagster-daemon` firing `monthly_refresh` (and its follow-up sensor), two `dagster-webserver` processes as two
+analysts, and PostgreSQL stopped in the middle of a run. Every process started here is stopped here, and nothing
+is left listening.
 
 The order of the tests matters: the last one stops and restarts PostgreSQL.
 """
@@ -176,10 +177,27 @@ def tick_run(team: TeamInstance) -> Iterator[dict[str, object]]:
         assert rows, f"no run of monthly_refresh within {TICK_SECONDS} s of switching it on"
         ((run_id, status, created),) = rows
         run_ended = team.sql("SELECT max(timestamp) FROM event_logs WHERE run_id = %s", run_id)[0][0]
+        # then the follow-up sensor requests what reads every month, once the tick's runs have succeeded
+        follow_up: list[tuple] = []
+        while status == "SUCCESS" and time.monotonic() < deadline + 600:
+            follow_up = team.sql(
+                "SELECT r.run_id, r.status FROM runs r JOIN run_tags t ON t.run_id = r.run_id "
+                "WHERE t.key = 'dagster/sensor_name' AND t.value = 'monthly_refresh_downstream' ORDER BY r.id LIMIT 1"
+            )
+            if follow_up and follow_up[0][1] in ("SUCCESS", "FAILURE", "CANCELED"):
+                break
+            time.sleep(2)
     finally:
         left = stop_service(daemon)
     assert left == [], "dagster-daemon left processes behind after SIGTERM"
-    yield {"run_id": run_id, "status": status, "created": created, "ended": run_ended, "switched_on": switched_on}
+    yield {
+        "run_id": run_id,
+        "status": status,
+        "created": created,
+        "ended": run_ended,
+        "switched_on": switched_on,
+        "follow_up": follow_up,
+    }
 
 
 def test_the_postgres_settings_take_every_credential_from_the_environment() -> None:
@@ -209,6 +227,13 @@ def test_the_daemon_fires_monthly_refresh_and_its_run_succeeds_in_postgres(
     assert team.sql(
         "SELECT value FROM run_tags WHERE run_id = %s AND key = 'nhs_readiness/trigger'", tick_run["run_id"]
     ) == [("schedule",)]
+    # an ordinary asset run of the new month's range, not a run that runs the command-line plan inside it
+    assert team.sql(
+        "SELECT key, value FROM run_tags WHERE run_id = %s AND key LIKE 'dagster/asset_partition_range%%' ORDER BY 1",
+        tick_run["run_id"],
+    ) == [("dagster/asset_partition_range_end", NEW_MONTH[2]), ("dagster/asset_partition_range_start", NEW_MONTH[2])]
+    # and what reads every month ran after it, in a run the follow-up sensor requested
+    assert [status for _, status in tick_run["follow_up"]] == ["SUCCESS"], tick_run["follow_up"]
 
 
 def test_the_tick_materializes_only_what_was_stale(team: TeamInstance, tick_run: dict[str, object]) -> None:
@@ -229,6 +254,7 @@ def test_the_tick_materializes_only_what_was_stale(team: TeamInstance, tick_run:
     assert not_stale == [], f"{len(not_stale)} up-to-date assets rebuilt by the tick: {not_stale}"
     own_partitions = {partition for key, partition in materialized if dg.AssetKey(json.loads(key)) in own}
     assert own_partitions == {NEW_MONTH[2]}, own_partitions
+    assert {"performance_monthly", "readiness_index", "published_database"} <= {k.path[-1] for k in keys}
 
 
 LATEST_MATERIALIZATION = """

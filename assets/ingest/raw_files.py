@@ -16,6 +16,7 @@ import polars as pl
 from pipeline import dictionary
 from pipeline.errors import SourceUnavailableError
 from pipeline.fetch.http import DownloadError, forget_unreachable_hosts
+from pipeline.partition_events import already_recorded, record_partition, unavailable_metadata
 from pipeline.resources import SourceResource
 from pipeline.sources import SOURCE_FILE_SCHEMA, SourceFile, source_files_frame
 from pipeline.warehouse import WarehouseResource, replace_rows, transaction
@@ -58,44 +59,76 @@ def raw_files_asset(
         group_name="ingest",
         deps=[source_key(dataset)],
         partitions_def=partitions_def,
+        # every month of a backfill in one run, each in its own transaction (docs/decisions.md)
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def is not None else None,
+        dagster_type=dg.Nothing,  # the table is the output: no IO manager
         description=description,
         kinds={"python", "duckdb"},
         metadata=doc.dagster_metadata(),
     )
-    def _asset(
-        context: dg.AssetExecutionContext, source: SourceResource, warehouse: WarehouseResource
-    ) -> dg.MaterializeResult:
-        key = context.partition_key if context.has_partition_key else None
-        try:
-            files = resolve(source, key)
-        except DownloadError as error:
-            retry = retry_if_transient(error, context.retry_number, source)
-            if retry is None:
-                raise
-            context.log.warning(f"{error}; retry {context.retry_number + 1} in {retry.seconds_to_wait:g} s")
-            forget_unreachable_hosts()  # else the retry, in this process, would give up on the host without trying
-            raise retry from error
-        frame = source_files_frame(files).with_columns(partition_key=pl.lit(key or ""))
-        with warehouse.get_connection() as con, transaction(con):
-            replace_rows(
-                con, table, frame, "partition_key = ?", [key or ""], ddl=dictionary.table("raw_files").ddl(f'"{table}"')
-            )
-        return dg.MaterializeResult(
+    def _asset(context: dg.AssetExecutionContext, source: SourceResource, warehouse: WarehouseResource):
+        if partitions_def is None:
+            files = _fetch(context, source, resolve, None)
+            _store(warehouse, table, files, None)
             # the files' checksums: a refetched, unchanged file leaves everything downstream current
-            data_version=dg.DataVersion(files_checksum(files)),
-            metadata={
-                "dagster/row_count": len(files),
-                "source_mode": source.mode,
-                "files": dg.MetadataValue.md(
-                    "\n".join(
-                        f"- `{f.official_name}` ({f.bytes:,} bytes, sha256 `{f.sha256[:12]}…`, {f.origin}) from {f.url}"
-                        for f in files
-                    )
-                ),
-            },
-        )
+            return dg.MaterializeResult(
+                data_version=dg.DataVersion(files_checksum(files)), metadata=_meta(files, source)
+            )
+        unavailable: dict[str, str] = {}
+        built: dict[str, list[SourceFile]] = {}
+        for key in context.partition_keys:
+            try:
+                built[key] = _fetch(context, source, resolve, key)
+            except SourceUnavailableError as gone:
+                unavailable[key] = str(gone)
+                context.log.warning(f"{table} [{key}] skipped, the source cannot supply it: {gone}")
+                continue
+            _store(warehouse, table, built[key], key)
+        if not built:
+            raise SourceUnavailableError("; ".join(unavailable.values()))
+        for key, files in built.items():
+            # each month its own data version (the checksum of its files), which a range's single output cannot give
+            meta = {**_meta(files, source), **unavailable_metadata(unavailable)}
+            record_partition(context, context.asset_key, key, meta, data_version=files_checksum(files))
+        return already_recorded()
 
     return _asset
+
+
+def _fetch(
+    context: dg.AssetExecutionContext, source: SourceResource, resolve: Resolver, key: str | None
+) -> list[SourceFile]:
+    """The files of one period; a transient download failure asks Dagster to retry the step."""
+    try:
+        return resolve(source, key)
+    except DownloadError as error:
+        retry = retry_if_transient(error, context.retry_number, source)
+        if retry is None:
+            raise
+        context.log.warning(f"{error}; retry {context.retry_number + 1} in {retry.seconds_to_wait:g} s")
+        forget_unreachable_hosts()  # else the retry, in this process, would give up on the host without trying
+        raise retry from error
+
+
+def _store(warehouse: WarehouseResource, table: str, files: list[SourceFile], key: str | None) -> None:
+    frame = source_files_frame(files).with_columns(partition_key=pl.lit(key or ""))
+    with warehouse.get_connection() as con, transaction(con):
+        replace_rows(
+            con, table, frame, "partition_key = ?", [key or ""], ddl=dictionary.table("raw_files").ddl(f'"{table}"')
+        )
+
+
+def _meta(files: list[SourceFile], source: SourceResource) -> dict[str, object]:
+    return {
+        "dagster/row_count": len(files),
+        "source_mode": source.mode,
+        "files": dg.MetadataValue.md(
+            "\n".join(
+                f"- `{f.official_name}` ({f.bytes:,} bytes, sha256 `{f.sha256[:12]}…`, {f.origin}) from {f.url}"
+                for f in files
+            )
+        ),
+    }
 
 
 def files_checksum(files: list[SourceFile]) -> str:

@@ -7,6 +7,7 @@ through the verified download cache.
 """
 
 import hashlib
+from dataclasses import dataclass, field
 
 import dagster as dg
 
@@ -15,6 +16,7 @@ from assets.ingest import engagement_panel, ods, performance, staff_survey  # no
 from assets.ingest.raw_files import SOURCES, SourceSpec, source_key
 from pipeline.errors import SourceUnavailableError
 from pipeline.fetch.http import DownloadError
+from pipeline.partitions import dataset_named, sync_partitions
 from pipeline.resources import SourceResource
 from pipeline.sources import SourceFile, sha256_of
 
@@ -27,26 +29,19 @@ def files_version(files: list[SourceFile]) -> str:
     return digest.hexdigest()
 
 
-def observed_versions(spec: SourceSpec, source: SourceResource, partitions: list[str | None]) -> dict[str | None, str]:
-    """Data version per partition the source can supply now; a partition it cannot supply has none."""
+def observed_versions(
+    spec: SourceSpec, source: SourceResource, partitions: list[str | None], unavailable: dict[str, str] | None = None
+) -> dict[str | None, str]:
+    """Data version per partition the source can supply now; a partition it cannot supply has none (and its
+    reason goes into `unavailable`, when given)."""
     versions: dict[str | None, str] = {}
     for key in partitions:
         try:
             versions[key] = files_version(spec.resolve(source, key))
-        except (SourceUnavailableError, DownloadError):
-            continue
+        except (SourceUnavailableError, DownloadError) as gone:
+            if unavailable is not None and key is not None:
+                unavailable[key] = str(gone)
     return versions
-
-
-def available_partitions(spec: SourceSpec, source: SourceResource) -> list[str]:
-    """The partitions of the dataset that the source lists (the snapshot manifest or the publishers' catalogues)."""
-    assert spec.partitions_def is not None
-    from pipeline.partitions import PARTITIONED_DATASETS
-
-    dataset = next(d for d in PARTITIONED_DATASETS if d.dataset == spec.dataset)
-    keys = set(spec.partitions_def.get_partition_keys())
-    listed = {p for product in dataset.products for p in source.available(dataset.dataset, product)}
-    return sorted(keys & listed)
 
 
 def source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
@@ -54,12 +49,17 @@ def source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         key=source_key(spec.dataset),
         group_name="ingest",
         partitions_def=spec.partitions_def,
-        description=f"The publisher's {spec.dataset} files as the source offers them; data version: their SHA-256.",
+        description=f"The publisher's {spec.dataset} files as the source offers them; data version: their SHA-256. "
+        "Observing a partitioned source also makes its dataset's partitions the periods the source lists.",
     )
-    def _observe(source: SourceResource) -> dg.DataVersion | dg.DataVersionsByPartition:
+    def _observe(
+        context: dg.AssetExecutionContext, source: SourceResource
+    ) -> dg.DataVersion | dg.DataVersionsByPartition:
         if spec.partitions_def is None:
             return dg.DataVersion(observed_versions(spec, source, [None]).get(None, "unavailable"))
-        versions = observed_versions(spec, source, list(available_partitions(spec, source)))
+        dataset = dataset_named(spec.dataset)
+        listed = sync_partitions(context.instance, source, [dataset])[spec.dataset]
+        versions = observed_versions(spec, source, list(listed))
         return dg.DataVersionsByPartition({k: v for k, v in versions.items() if k is not None})
 
     return _observe
@@ -68,27 +68,36 @@ def source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
 source_assets = [source_asset(spec) for spec in SOURCES.values()]
 
 
-def record_observations(instance: dg.DagsterInstance, source: SourceResource) -> dict[dg.AssetKey, int]:
-    """Observe every source as its observable source asset does, and record each partition's data version in the
-    instance when it differs from the one last recorded (an unchanged file records nothing). Returns, per source,
-    how many partitions have a new version."""
+@dataclass
+class Observed:
+    """What observing the sources found: how many partitions changed per source, and per partitioned dataset the
+    periods the source lists but cannot supply (a manifest line whose file is gone), with the reason."""
+
+    changed: dict[dg.AssetKey, int] = field(default_factory=dict)
+    unavailable: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def record_observations(instance: dg.DagsterInstance, source: SourceResource) -> Observed:
+    """Observe every source as its observable source asset does: make each dataset's partitions the periods the
+    source lists, and record each partition's data version in the instance when it differs from the one last
+    recorded (an unchanged file records nothing)."""
     from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
-    changed: dict[dg.AssetKey, int] = {}
+    observed = Observed()
+    listed = sync_partitions(instance, source)
     for spec in SOURCES.values():
         key = source_key(spec.dataset)
-        partitions: list[str | None] = (
-            [None] if spec.partitions_def is None else list(available_partitions(spec, source))
-        )
+        partitions: list[str | None] = [None] if spec.partitions_def is None else list(listed[spec.dataset])
         latest = _latest_versions(instance, key, spec.partitions_def is not None)
-        for partition, version in observed_versions(spec, source, partitions).items():
+        unavailable = observed.unavailable.setdefault(spec.dataset, {})
+        for partition, version in observed_versions(spec, source, partitions, unavailable).items():
             if latest.get(partition) == version:
                 continue
             instance.report_runless_asset_event(
                 dg.AssetObservation(asset_key=key, partition=partition, tags={DATA_VERSION_TAG: version})
             )
-            changed[key] = changed.get(key, 0) + 1
-    return changed
+            observed.changed[key] = observed.changed.get(key, 0) + 1
+    return observed
 
 
 def _latest_versions(instance: dg.DagsterInstance, key: dg.AssetKey, partitioned: bool) -> dict[str | None, str]:

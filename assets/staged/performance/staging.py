@@ -18,6 +18,8 @@ from assets.staged.performance.measures import ParsedMonth
 from assets.staged.performance.organisations import UNMATCHED, code_table_codes, match_organisations
 from pipeline import dictionary
 from pipeline.asset_metadata import table_metadata
+from pipeline.errors import SourceUnavailableError
+from pipeline.partition_events import already_recorded, record_partition
 from pipeline.reference import read_reference
 from pipeline.sources import SourceFile
 from pipeline.warehouse import WarehouseResource, replace_rows, transaction
@@ -89,39 +91,68 @@ def staged_performance_asset(
         name=table,
         group_name="staged",
         partitions_def=partitions_def,
+        # every month of a backfill in one run, each in its own transaction (docs/decisions.md)
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        dagster_type=dg.Nothing,  # the table is the output: no IO manager
         deps=[raw_asset, ods_trusts],
         description=doc.description,
         metadata=doc.dagster_metadata(),
         kinds={"polars", "duckdb"},
     )
-    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        key = context.partition_key
-        month = date.fromisoformat(key)
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output:
         with warehouse.get_connection() as con:
-            files = recorded_files(con, dataset, key)
             trust_codes = con.sql("SELECT org_code FROM ods_trusts").pl()["org_code"]
-        # parse completely before writing anything: a bad file leaves every stored month as it was
-        parsed = parse(files, month)
-        staged = match_organisations(
-            parsed.measures, trust_codes, read_reference("org_successors"), month, code_table_codes()
-        )
-        staged = staged.with_columns(period_month=pl.lit(month))
-        totals = parsed.file_totals.with_columns(dataset=pl.lit(dataset), period_month=pl.lit(month))
-        with warehouse.get_connection() as con:
-            with transaction(con):
-                replace_rows(con, table, staged, "period_month = ?", [month], ddl=staged_ddl(table))
-                replace_rows(
-                    con,
-                    FILE_TOTALS,
-                    totals,
-                    "dataset = ? AND period_month = ?",
-                    [dataset, month],
-                    ddl=dictionary.table(FILE_TOTALS).ddl(),
-                )
-                record_files_used(con, dataset, key, files)
-            return dg.MaterializeResult(metadata=_month_metadata(con, table, dataset, month))
+        unavailable: dict[str, str] = {}
+        built = []
+        for key in context.partition_keys:
+            try:
+                with warehouse.get_connection() as con:
+                    files = recorded_files(con, dataset, key)
+            except SourceUnavailableError as gone:
+                unavailable[key] = str(gone)
+                context.log.warning(f"{table} [{key}] skipped: {gone}")
+                continue
+            meta = _stage_month(warehouse, table, dataset, parse, files, trust_codes, date.fromisoformat(key))
+            # recorded as soon as the month is committed, so a later month's failure leaves it truthfully built
+            record_partition(context, context.asset_key, key, meta)
+            built.append(key)
+        if not built:
+            raise SourceUnavailableError("; ".join(unavailable.values()))
+        return already_recorded()
 
     return _asset
+
+
+def _stage_month(
+    warehouse: WarehouseResource,
+    table: str,
+    dataset: str,
+    parse: Parser,
+    files: list[SourceFile],
+    trust_codes: pl.Series,
+    month: date,
+) -> dict[str, Any]:
+    """Parse one month's files completely, then replace the month in one transaction; the month's metadata."""
+    # parse completely before writing anything: a bad file leaves every stored month as it was
+    parsed = parse(files, month)
+    staged = match_organisations(
+        parsed.measures, trust_codes, read_reference("org_successors"), month, code_table_codes()
+    )
+    staged = staged.with_columns(period_month=pl.lit(month))
+    totals = parsed.file_totals.with_columns(dataset=pl.lit(dataset), period_month=pl.lit(month))
+    with warehouse.get_connection() as con:
+        with transaction(con):
+            replace_rows(con, table, staged, "period_month = ?", [month], ddl=staged_ddl(table))
+            replace_rows(
+                con,
+                FILE_TOTALS,
+                totals,
+                "dataset = ? AND period_month = ?",
+                [dataset, month],
+                ddl=dictionary.table(FILE_TOTALS).ddl(),
+            )
+            record_files_used(con, dataset, month.isoformat(), files)
+        return _month_metadata(con, table, dataset, month)
 
 
 def _partition_months(context: dg.AssetCheckExecutionContext) -> tuple[date, date]:

@@ -12,6 +12,8 @@ from assets.staged.staff_survey.build import TABLES, build_survey_year, extract_
 from pipeline import dictionary
 from pipeline.asset_metadata import table_metadata
 from pipeline.checks import gx_check
+from pipeline.errors import SourceUnavailableError
+from pipeline.partition_events import already_recorded, record_partition
 from pipeline.partitions import SURVEY_YEARS
 from pipeline.warehouse import WarehouseResource, replace_rows, table_exists, transaction
 
@@ -38,27 +40,41 @@ def _ddl(table: str) -> str:
         for table in TABLES
     ],
     partitions_def=SURVEY_YEARS,
+    # every year of a backfill in one run, each in its own transaction (docs/decisions.md)
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def staff_survey_tables(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> Iterator[dg.MaterializeResult]:
-    """Parse the year's files completely in memory, then replace the year's rows of all four tables at once."""
-    year = int(context.partition_key)
-    where, params = "survey_year = ?", [year]
-    with warehouse.get_connection() as con:
-        files = recorded_files(con, DATASET, context.partition_key)
-    built = build_survey_year(files, year)
-    validity = _validity_metadata(built.validity)
-    with warehouse.get_connection() as con:
-        with transaction(con):
+def staff_survey_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.Output]:
+    """Per survey year: parse the year's files completely in memory, then replace the year's rows of all four
+    tables at once."""
+    built, unavailable = [], {}
+    for key in context.partition_keys:
+        year = int(key)
+        where, params = "survey_year = ?", [year]
+        try:
+            with warehouse.get_connection() as con:
+                files = recorded_files(con, DATASET, key)
+        except SourceUnavailableError as gone:
+            unavailable[key] = str(gone)
+            context.log.warning(f"{ASSET} [{key}] skipped: {gone}")
+            continue
+        survey = build_survey_year(files, year)
+        validity = _validity_metadata(survey.validity)
+        with warehouse.get_connection() as con:
+            with transaction(con):
+                for table in TABLES:
+                    replace_rows(con, table, survey.tables[table], where, params, ddl=_ddl(table))
+                record_files_used(con, DATASET, key, files)
             for table in TABLES:
-                replace_rows(con, table, built.tables[table], where, params, ddl=_ddl(table))
-            record_files_used(con, DATASET, context.partition_key, files)
-        for table in TABLES:
-            extra = {"sources": dg.MetadataValue.json(built.metadata)} if table == "staff_survey_items" else {}
-            if table == "people_promise_scores":
-                extra = validity
-            yield dg.MaterializeResult(asset_key=table, metadata={**table_metadata(con, table, where, params), **extra})
+                extra = {"sources": dg.MetadataValue.json(survey.metadata)} if table == "staff_survey_items" else {}
+                if table == "people_promise_scores":
+                    extra = validity
+                meta = {**table_metadata(con, table, where, params), **extra}
+                record_partition(context, dg.AssetKey(table), key, meta)
+        built.append(key)
+    if not built:
+        raise SourceUnavailableError("; ".join(unavailable.values()))
+    for table in TABLES:
+        yield already_recorded(table)
 
 
 def _validity_metadata(validity: pl.DataFrame | None) -> dict[str, object]:
