@@ -39,8 +39,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Longest files first (stable: tests keep their order within a file and the other files theirs)."""
     rank = {path: position for position, path in enumerate(LONGEST_FIRST)}
 
-    def position(item: pytest.Item) -> int:
-        return rank.get(item.path.relative_to(PROJECT_ROOT).as_posix(), len(rank))
+    def position(item: pytest.Item) -> int:  # a test file outside the project (a child pytest's) goes last
+        inside = item.path.is_relative_to(PROJECT_ROOT)
+        return rank.get(item.path.relative_to(PROJECT_ROOT).as_posix(), len(rank)) if inside else len(rank)
 
     items.sort(key=position)
 
@@ -158,7 +159,7 @@ class SessionBuild(SnapshotBuild):
 
 
 @pytest.fixture(scope="session")
-def snapshot_build(tmp_path_factory: pytest.TempPathFactory) -> SessionBuild:
+def snapshot_build(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> SessionBuild:
     """The whole pipeline run once on the snapshot, shared by the tests that need a good build to start from
     (a full build with the report costs about a minute; tests must not write into it: use copy_to).
 
@@ -167,7 +168,7 @@ def snapshot_build(tmp_path_factory: pytest.TempPathFactory) -> SessionBuild:
 
     Under pytest-xdist the build is shared by the workers too: the first worker to need it builds it in the
     session's common temporary folder while holding a file lock, the others wait for it and read its record."""
-    if "PYTEST_XDIST_WORKER" not in os.environ:  # one process (-n 0): the session's own folder
+    if not hasattr(request.config, "workerinput"):  # one process (-n 0): the session's own folder
         return _build_snapshot(tmp_path_factory.mktemp("snapshot_build"))
     common = tmp_path_factory.getbasetemp().parent  # pytest-xdist: one folder per run, shared by its workers
     record = common / "snapshot_build.json"
