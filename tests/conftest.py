@@ -1,5 +1,6 @@
 """Shared fixtures: where the real public data is, and an isolated set of output locations per test."""
 
+import json
 import os
 import shutil
 import time
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from pipeline.settings import DATA_DIR, PROJECT_ROOT, SNAPSHOT_DIR
 from tests.helpers.absent import in_ci
@@ -16,6 +18,33 @@ NSS24_WORKBOOK = "NSS24 detailed spreadsheets organisational results.xlsx"
 # the full real data's name for a file the snapshot ships under another path (byte-identical)
 SNAPSHOT_ALIASES = {"ods/etr.csv": "ods/2025/etr.csv"}
 REAL_DATA_VIEWS: list[Path] = []  # the session's real_data folder, for the report hook below
+# The suite runs on two pytest-xdist workers, one test file at a time each (pyproject's addopts: --dist loadfile).
+# Files are handed out in collection order, so the longest go first and the short ones fill in around them; the
+# rest keep pytest's order. Seconds measured on one process (docs/testing.md).
+LONGEST_FIRST = (
+    "tests/test_postgres_team.py",  # ~250 s: builds on a throwaway PostgreSQL instance and a daemon tick
+    # the shared snapshot build (~60 s) starts here, on the other worker, so that it is ready for every file after
+    "tests/test_concurrent_reader.py",
+    "tests/test_dagster_staleness.py",  # ~130 s: its own build of a copied project, and reruns
+    "tests/test_crash_safety.py",
+    "tests/corpus/test_pipeline.py",  # ~70 s: a build of a small snapshot, broken files, reruns
+    "tests/fetch/test_web_run.py",
+    "tests/test_dagster_daemon.py",
+    "tests/test_performance_pipeline.py",
+    "tests/test_report_browser_a11y.py",
+    "tests/test_dagster_dev.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest files first (stable: tests keep their order within a file and the other files theirs)."""
+    rank = {path: position for position, path in enumerate(LONGEST_FIRST)}
+
+    def position(item: pytest.Item) -> int:  # a test file outside the project (a child pytest's) goes last
+        inside = item.path.is_relative_to(PROJECT_ROOT)
+        return rank.get(item.path.relative_to(PROJECT_ROOT).as_posix(), len(rank)) if inside else len(rank)
+
+    items.sort(key=position)
 
 
 def real_files_view(target: Path, snapshot: Path, external: Path) -> Path:
@@ -108,10 +137,14 @@ class SnapshotBuild:
     def warehouse(self) -> Path:
         return self.root / "work" / "warehouse.duckdb"
 
-    def copy_to(self, target: Path) -> "SnapshotBuild":
+    def copy_to(self, target: Path, *, instance: bool = False) -> "SnapshotBuild":
         """A private copy of the outputs that a test may rebuild, break or kill runs in (the snapshot it reads
-        stays shared and read-only); the shared build stays untouched."""
+        stays shared and read-only); the shared build stays untouched. With `instance`, the build's Dagster
+        instance goes with it, where the command line looks for it when DAGSTER_HOME is unset (beside the
+        warehouse), so a run there rebuilds only what is stale; without it a run rebuilds everything."""
         shutil.copytree(self.root, target, symlinks=True, ignore=shutil.ignore_patterns("dagster_home"))
+        if instance:
+            shutil.copytree(self.root / "dagster_home", target / "work" / "dagster_home")
         return SnapshotBuild(target, self.snapshot, self.seconds)
 
 
@@ -127,17 +160,37 @@ class SessionBuild(SnapshotBuild):
 
 
 @pytest.fixture(scope="session")
-def snapshot_build(tmp_path_factory: pytest.TempPathFactory) -> SessionBuild:
+def snapshot_build(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> SessionBuild:
     """The whole pipeline run once on the snapshot, shared by the tests that need a good build to start from
     (a full build with the report costs about a minute; tests must not write into it: use copy_to).
 
     Every location is moved out of the project (the snapshot copied elsewhere, raw cache, warehouse, published
-    outputs and a persistent DAGSTER_HOME), so this build also shows that nothing depends on data/."""
+    outputs and a persistent DAGSTER_HOME), so this build also shows that nothing depends on data/.
+
+    Under pytest-xdist the build is shared by the workers too: the first worker to need it builds it in the
+    session's common temporary folder while holding a file lock, the others wait for it and read its record."""
+    if not hasattr(request.config, "workerinput"):  # one process (-n 0): the session's own folder
+        return _build_snapshot(tmp_path_factory.mktemp("snapshot_build"))
+    common = tmp_path_factory.getbasetemp().parent  # pytest-xdist: one folder per run, shared by its workers
+    record = common / "snapshot_build.json"
+    with FileLock(common / "snapshot_build.lock"):
+        if not record.exists():
+            build = _build_snapshot(common / "snapshot_build")
+            fields = {"root": str(build.root), "snapshot": str(build.snapshot), "seconds": build.seconds}
+            record.write_text(json.dumps({**fields, "data_changes": build.data_changes}))
+    saved = json.loads(record.read_text())
+    changes = {k: None if v is None else (v[0], v[1]) for k, v in saved["data_changes"].items()}
+    return SessionBuild(Path(saved["root"]), Path(saved["snapshot"]), saved["seconds"], changes)
+
+
+def _build_snapshot(root: Path) -> SessionBuild:
     from pipeline.cli import main
     from tests.helpers.operations import tree_listing
 
-    root = tmp_path_factory.mktemp("snapshot_build")
+    shutil.rmtree(root, ignore_errors=True)  # a worker whose build failed may have left part of one
+    root.mkdir(parents=True)
     snapshot = root.parent / f"{root.name}-snapshot" / "snapshot"
+    shutil.rmtree(snapshot, ignore_errors=True)
     shutil.copytree(SNAPSHOT_DIR, snapshot)
     build = SnapshotBuild(root, snapshot, 0.0)
     dagster_home = root / "dagster_home"

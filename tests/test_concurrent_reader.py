@@ -8,8 +8,14 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+import pytest
+
 from pipeline.settings import PROJECT_ROOT
 from tests.conftest import SnapshotBuild
+
+# a table only the published file reads: the run rebuilds it, and so republishes, and nothing else upstream
+DROPPED = "performance_unmatched"
 
 
 def _wait_for(path: Path, seconds: float) -> None:
@@ -19,12 +25,24 @@ def _wait_for(path: Path, seconds: float) -> None:
         time.sleep(0.05)
 
 
-def test_reader_sees_only_whole_builds_during_a_republication(snapshot_build_copy: SnapshotBuild) -> None:
-    published = snapshot_build_copy.published
-    # the copy has no Dagster instance (its history stays with the shared build), so the run below rebuilds
-    # everything and republishes: the republication is the step a reader can meet
+@pytest.fixture
+def stale_copy(snapshot_build: SnapshotBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SnapshotBuild:
+    """A private copy of the shared build with its Dagster instance, whose warehouse lacks one table that only the
+    published file reads: `nhs-readiness run` there rebuilds that table and republishes, without a whole build
+    (the republication is the step a reader can meet)."""
+    build = snapshot_build.copy_to(tmp_path / "build", instance=True)
+    with duckdb.connect(str(build.warehouse)) as con:
+        con.execute(f"DROP TABLE {DROPPED}")
+    for name, value in build.environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    return build
+
+
+def test_reader_sees_only_whole_builds_during_a_republication(stale_copy: SnapshotBuild) -> None:
+    published = stale_copy.published
     first_inode = published.stat().st_ino
-    stop, result = snapshot_build_copy.root / "stop", snapshot_build_copy.root / "result.json"
+    stop, result = stale_copy.root / "stop", stale_copy.root / "result.json"
     reader = subprocess.Popen(
         [sys.executable, "-m", "tests.helpers.published_reader", str(published), str(stop), str(result)],
         cwd=PROJECT_ROOT,
@@ -40,6 +58,7 @@ def test_reader_sees_only_whole_builds_during_a_republication(snapshot_build_cop
             timeout=300,
         )
         assert rebuild.returncode == 0, rebuild.stderr[-2000:]
+        assert DROPPED in rebuild.stdout and "readiness_index" not in rebuild.stdout, rebuild.stdout[-3000:]
     finally:
         stop.touch()
         reader.wait(timeout=60)

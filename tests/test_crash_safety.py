@@ -1,6 +1,7 @@
 """SIGKILL `nhs-readiness run` at random moments: the published file must survive every time.
 
-The default suite runs a short loop; `uv run pytest -m slow` runs the full 20-trial loop.
+The default suite kills one run while it stages and one while it publishes; `uv run pytest -m slow` runs the full
+20-trial loop at random moments of a whole forced rebuild.
 """
 
 import os
@@ -9,7 +10,9 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from assets.publish.gate import verify_file
@@ -18,15 +21,33 @@ from tests.conftest import SnapshotBuild
 from tests.helpers.published import content_digest
 
 
-def _run(env: dict[str, str], *extra: str) -> subprocess.Popen:
+def _run(env: dict[str, str], *extra: str, stdout: int = subprocess.DEVNULL) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", "run", *extra],
         cwd=PROJECT_ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.PIPE,
+        text=stdout == subprocess.PIPE,
         start_new_session=True,
     )
+
+
+def _kill(victim: subprocess.Popen, published: Path, good: str, when: str) -> None:
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=60)
+    assert verify_file(published) == [], f"killed {when}"
+    assert content_digest(published) == good, f"content changed after a kill {when}"
+
+
+def _finish(env: dict[str, str], published: Path, good: str) -> None:
+    """A run after the kills completes and publishes the same content, and no temporary build file is left."""
+    final = _run(env)
+    assert final.wait(timeout=600) == 0, final.stderr.read().decode()[-3000:]
+    assert verify_file(published) == []
+    assert content_digest(published) == good
+    leftovers = [p.name for p in published.parent.iterdir() if ".tmp-" in p.name]
+    assert leftovers == [], "temporary build files left behind"
 
 
 def _kill_loop(build: SnapshotBuild, trials: int, seed: int) -> None:
@@ -42,22 +63,44 @@ def _kill_loop(build: SnapshotBuild, trials: int, seed: int) -> None:
         delay = rng.uniform(0.0, full_run_seconds)
         victim = _run(env, "--force")
         time.sleep(delay)
-        os.killpg(victim.pid, signal.SIGKILL)
-        victim.wait(timeout=60)
-        assert verify_file(published) == [], f"trial {trial}: killed after {delay:.2f} s"
-        assert content_digest(published) == good, f"trial {trial}: content changed after a kill at {delay:.2f} s"
-
-    final = _run(env)
-    assert final.wait(timeout=600) == 0, final.stderr.read().decode()[-3000:]
-    assert verify_file(published) == []
-    assert content_digest(published) == good
-    leftovers = [p.name for p in published.parent.iterdir() if ".tmp-" in p.name]
-    assert leftovers == [], "temporary build files left behind"
+        _kill(victim, published, good, f"in trial {trial} after {delay:.2f} s")
+    _finish(env, published, good)
 
 
-def test_sigkill_short_loop(snapshot_build_copy: SnapshotBuild) -> None:
-    # this seed kills at 13% of a full build's time (while staging) and at 85% (while publishing)
-    _kill_loop(snapshot_build_copy, trials=2, seed=1)
+def test_sigkill_while_publishing_and_while_staging(snapshot_build: SnapshotBuild, tmp_path: Path) -> None:
+    """The two moments that matter, aimed at rather than hit by chance: while the new file is being written beside
+    the published one, and while a forced rebuild writes the staged tables of the warehouse."""
+    build = snapshot_build.copy_to(tmp_path / "build", instance=True)
+    env = {**os.environ, **build.environment}
+    env.pop("DAGSTER_HOME", None)
+    published, good, rng = build.published, content_digest(build.published), random.Random(1)
+
+    # with a table only the published file reads gone, a run rebuilds it and republishes at once (the copy has its
+    # instance, so nothing else is stale); killed at a random moment once its temporary file has appeared
+    with duckdb.connect(str(build.warehouse)) as con:
+        con.execute("DROP TABLE performance_unmatched")
+    victim = _run(env)
+    deadline = time.monotonic() + 300
+    while not list(published.parent.glob(f".{published.name}.tmp-*")):
+        assert victim.poll() is None, f"the run ended ({victim.returncode}) before publishing"
+        assert time.monotonic() < deadline, "the run did not start publishing within 300 s"
+        time.sleep(0.005)
+    time.sleep(rng.uniform(0.0, 0.5))
+    _kill(victim, published, good, "while publishing")
+
+    # a forced rebuild, killed at a random moment after its first partition (a line such as
+    # "✓ staff_survey 2021  raw_staff_survey [2021]") is staged
+    victim = _run(env, "--force", stdout=subprocess.PIPE)
+    assert victim.stdout is not None
+    for line in victim.stdout:
+        if "✓" in line and "[" in line:
+            break
+    else:
+        raise AssertionError(f"the forced rebuild staged nothing: {victim.stderr.read()[-3000:]}")  # type: ignore[union-attr]
+    time.sleep(rng.uniform(0.0, 2.0))
+    _kill(victim, published, good, "while staging")
+
+    _finish(env, published, good)
 
 
 @pytest.mark.slow

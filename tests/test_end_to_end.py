@@ -5,7 +5,6 @@ outputs and DAGSTER_HOME; some as file:// URIs), so the same build also shows th
 """
 
 import csv
-import shutil
 import statistics
 
 import dagster as dg
@@ -19,9 +18,8 @@ from tests.conftest import SessionBuild
 
 @pytest.fixture(scope="module")
 def published(snapshot_build: SessionBuild, tmp_path_factory: pytest.TempPathFactory):
-    build = snapshot_build.copy_to(tmp_path_factory.mktemp("e2e") / "build")
     # the build's Dagster instance goes with it, where the command line looks for it (beside the warehouse)
-    shutil.copytree(snapshot_build.dagster_home, build.root / "work" / "dagster_home")
+    build = snapshot_build.copy_to(tmp_path_factory.mktemp("e2e") / "build", instance=True)
     with pytest.MonkeyPatch.context() as mp:
         for name, value in build.environment.items():
             mp.setenv(name, value)

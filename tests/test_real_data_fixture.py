@@ -31,9 +31,10 @@ def test_the_snapshot_wins_over_the_full_data_and_unshipped_files_come_from_it(t
 
 
 def _pytest(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k != "CI"} | env
+    # one process (-n 0): the child's few tests gain nothing from workers of their own
+    environment = {k: v for k, v in os.environ.items() if k != "CI" and not k.startswith("PYTEST_XDIST")} | env
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", *args],
         cwd=PROJECT_ROOT,
         env=environment,
         capture_output=True,
