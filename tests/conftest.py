@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -222,3 +223,14 @@ def snapshot_build_copy(
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     return build
+
+
+@pytest.fixture(autouse=True)
+def _forget_dagster_state_storage() -> Iterator[None]:
+    """Creating a Dagster instance points a process-wide context variable at its state storage and only closing it
+    resets that; a test that leaves an instance open (its temporary folder then deleted) would otherwise make the
+    next test's `dg.materialize` open a database that no longer exists."""
+    yield
+    from dagster._core.storage.defs_state.base import _current_storage
+
+    _current_storage.set(None)

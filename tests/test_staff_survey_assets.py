@@ -9,6 +9,7 @@ import duckdb
 
 from assets.ingest.staff_survey import raw_staff_survey
 from assets.staged.staff_survey.assets import extract_agrees_with_workbook, scoring_validity, staff_survey_tables
+from pipeline.partitions import SURVEY_YEARS
 from pipeline.resources import SourceResource
 from pipeline.warehouse import WarehouseResource
 from tests.conftest import NSS24_WORKBOOK
@@ -31,9 +32,13 @@ def _snapshot(real_data: Path, root: Path, workbook_bytes: bytes) -> Path:
 
 
 def _materialise(snapshot: Path, warehouse: Path, partition: str, checks=()) -> dg.ExecuteInProcessResult:
+    # survey years are dynamic partitions: the instance holds the years the source lists
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(SURVEY_YEARS.name, ["2023", "2024"])
     return dg.materialize(
         [raw_staff_survey, staff_survey_tables, *checks],
         partition_key=partition,
+        instance=instance,
         resources={
             "source": SourceResource(snapshot_dir=str(snapshot)),
             "warehouse": WarehouseResource(database=str(warehouse)),
