@@ -5,7 +5,7 @@ so every published number can be traced back to the file it came from.
 """
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,3 +182,22 @@ def recorded_files(con: duckdb.DuckDBPyConnection, dataset: str, partition_key: 
             f"{table} has no files for partition {partition_key or '(unpartitioned)'}: materialise {table} first"
         )
     return [SourceFile(**{**row, "path": Path(row["path"])}) for row in rows.iter_rows(named=True)]
+
+
+def partitions_with_files(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, dataset: str, label: str
+) -> Iterator[tuple[str, list[SourceFile]]]:
+    """Each of the run's partitions with the files the ingest asset fetched for it. A partition without files (the
+    publisher lacks it) is logged and skipped; when no partition has files the step fails naming each one."""
+    unavailable: dict[str, str] = {}
+    for key in context.partition_keys:
+        try:
+            with warehouse.get_connection() as con:
+                files = recorded_files(con, dataset, key)
+        except SourceUnavailableError as gone:
+            unavailable[key] = str(gone)
+            context.log.warning(f"{label} [{key}] skipped: {gone}")
+            continue
+        yield key, files
+    if len(unavailable) == len(context.partition_keys):
+        raise SourceUnavailableError("; ".join(unavailable.values()))

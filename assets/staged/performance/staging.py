@@ -12,13 +12,12 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from assets.ingest.raw_files import record_files_used, recorded_files
+from assets.ingest.raw_files import partitions_with_files, record_files_used
 from assets.staged.ods.assets import ods_trusts
 from assets.staged.performance.measures import ParsedMonth
 from assets.staged.performance.organisations import UNMATCHED, code_table_codes, match_organisations
 from pipeline import dictionary
 from pipeline.asset_metadata import table_metadata
-from pipeline.errors import SourceUnavailableError
 from pipeline.partition_events import already_recorded, record_partition
 from pipeline.reference import read_reference
 from pipeline.sources import SourceFile
@@ -102,22 +101,10 @@ def staged_performance_asset(
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output:
         with warehouse.get_connection() as con:
             trust_codes = con.sql("SELECT org_code FROM ods_trusts").pl()["org_code"]
-        unavailable: dict[str, str] = {}
-        built = []
-        for key in context.partition_keys:
-            try:
-                with warehouse.get_connection() as con:
-                    files = recorded_files(con, dataset, key)
-            except SourceUnavailableError as gone:
-                unavailable[key] = str(gone)
-                context.log.warning(f"{table} [{key}] skipped: {gone}")
-                continue
+        for key, files in partitions_with_files(context, warehouse, dataset, table):
             meta = _stage_month(warehouse, table, dataset, parse, files, trust_codes, date.fromisoformat(key))
             # recorded as soon as the month is committed, so a later month's failure leaves it truthfully built
             record_partition(context, context.asset_key, key, meta)
-            built.append(key)
-        if not built:
-            raise SourceUnavailableError("; ".join(unavailable.values()))
         return already_recorded()
 
     return _asset

@@ -5,14 +5,13 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
-from assets.ingest.raw_files import record_files_used, recorded_files
+from assets.ingest.raw_files import partitions_with_files, record_files_used, recorded_files
 from assets.ingest.staff_survey import DATASET, raw_staff_survey
 from assets.staged.staff_survey import scoring
 from assets.staged.staff_survey.build import TABLES, build_survey_year, extract_items
 from pipeline import dictionary
 from pipeline.asset_metadata import table_metadata
 from pipeline.checks import gx_check
-from pipeline.errors import SourceUnavailableError
 from pipeline.partition_events import already_recorded, record_partition
 from pipeline.partitions import SURVEY_YEARS
 from pipeline.warehouse import WarehouseResource, replace_rows, table_exists, transaction
@@ -46,17 +45,9 @@ def _ddl(table: str) -> str:
 def staff_survey_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.Output]:
     """Per survey year: parse the year's files completely in memory, then replace the year's rows of all four
     tables at once."""
-    built, unavailable = [], {}
-    for key in context.partition_keys:
+    for key, files in partitions_with_files(context, warehouse, DATASET, ASSET):
         year = int(key)
         where, params = "survey_year = ?", [year]
-        try:
-            with warehouse.get_connection() as con:
-                files = recorded_files(con, DATASET, key)
-        except SourceUnavailableError as gone:
-            unavailable[key] = str(gone)
-            context.log.warning(f"{ASSET} [{key}] skipped: {gone}")
-            continue
         survey = build_survey_year(files, year)
         validity = _validity_metadata(survey.validity)
         with warehouse.get_connection() as con:
@@ -70,9 +61,6 @@ def staff_survey_tables(context: dg.AssetExecutionContext, warehouse: WarehouseR
                     extra = validity
                 meta = {**table_metadata(con, table, where, params), **extra}
                 record_partition(context, dg.AssetKey(table), key, meta)
-        built.append(key)
-    if not built:
-        raise SourceUnavailableError("; ".join(unavailable.values()))
     for table in TABLES:
         yield already_recorded(table)
 
