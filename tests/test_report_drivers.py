@@ -68,10 +68,7 @@ def test_rj1_leadership_drivers_match_the_indicator_rows_by_hand(snapshot_build:
     inputs = read_report_inputs(published)
     context = _driver_context(inputs)
     assert context is not None
-    row = inputs.readiness_index.filter(
-        (inputs.readiness_index["org_code"] == "RJ1") & (inputs.readiness_index["survey_year"] == 2024)
-    ).row(0, named=True)
-    areas = _weak_areas(inputs, row, _area_names(inputs), context)
+    areas = _rj1_weak_areas(inputs, context)
     leadership = areas[1]
     assert leadership["label"] == "Factor 1: Committed and respected leadership that engages staff"
     # Worked by hand from `indicators` (2024, Acute and Acute & Community Trusts, 122 trusts, the 11 indicators of
@@ -116,10 +113,7 @@ def test_an_administrative_driver_carries_the_unit_its_published_table_gives(sna
     inputs = read_report_inputs(published)
     context = _driver_context(inputs)
     assert context is not None
-    row = inputs.readiness_index.filter(
-        (inputs.readiness_index["org_code"] == "RJ1") & (inputs.readiness_index["survey_year"] == 2024)
-    ).row(0, named=True)
-    resources = _weak_areas(inputs, row, _area_names(inputs), context)[0]  # factor 6, RJ1's weakest
+    resources = _rj1_weak_areas(inputs, context)[0]  # factor 6, RJ1's weakest
     assert resources["label"] == "Factor 6: Resources and support for change"
     by_id = {d["indicator_id"]: d for d in resources["drivers"]}
     # data/reference/trust_context_derived.csv, row estates_backlog_per_bed: unit "£ thousand per bed"
@@ -156,12 +150,17 @@ def test_the_second_weakest_factor_shows_its_probability_of_being_among_the_two_
     # a build without p_two_weakest gives p_weakest and says what it is the probability of
     inputs = read_report_inputs(published)
     inputs = replace(inputs, factor_scores=inputs.factor_scores.drop("p_two_weakest"))
-    row = inputs.readiness_index.filter(
-        (inputs.readiness_index["org_code"] == "RJ1") & (inputs.readiness_index["survey_year"] == 2024)
-    ).row(0, named=True)
     context = _driver_context(inputs)
     assert context is not None
-    second = _weak_areas(inputs, row, _area_names(inputs), context)[1]
+    second = _rj1_weak_areas(inputs, context)[1]
     assert second["probability"] == pytest.approx(p_weakest)
     assert (second["among_two"], second["probability_of"]) == (False, "single weakest factor")
     assert "named here for being among the two weakest" in second["probability_note"]
+
+
+def _rj1_weak_areas(inputs, context) -> list[dict]:
+    """RJ1's 2024 weak areas as its trust page lists them."""
+    row = inputs.readiness_index.filter(
+        (inputs.readiness_index["org_code"] == "RJ1") & (inputs.readiness_index["survey_year"] == 2024)
+    ).row(0, named=True)
+    return _weak_areas(inputs, row, _area_names(inputs), context)
