@@ -3,12 +3,16 @@
 DuckDB would refuse a second writer with a lock traceback, after the second build had already started; this lock
 is taken before anything is read or written, so a second `nhs-readiness run` stops at once and changes nothing.
 The kernel releases it when the holder exits, even when killed, so it is never left stale.
+
+A build that ends, well or badly, empties the file as it lets go; a build that was killed leaves its PID behind, and
+the next build learns that it was interrupted (`BuildLock.interrupted_pid`).
 """
 
 import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -16,12 +20,17 @@ class BuildRunningError(RuntimeError):
     """Another build holds the warehouse."""
 
 
+@dataclass(frozen=True)
+class BuildLock:
+    interrupted_pid: int | None  # the build before this one was killed before it finished
+
+
 def lock_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".build-lock")
 
 
 @contextmanager
-def build_lock(warehouse: Path) -> Iterator[None]:
+def build_lock(warehouse: Path) -> Iterator[BuildLock]:
     path = lock_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+")
@@ -35,9 +44,16 @@ def build_lock(warehouse: Path) -> Iterator[None]:
                 f"another build (PID {holder}) is writing {warehouse}; wait for it to finish, or stop it first"
             ) from None
         handle.seek(0)
+        left = handle.read().strip()
+        handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
-        yield
+        try:
+            yield BuildLock(interrupted_pid=int(left) if left.isdigit() else None)
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
     finally:
         handle.close()

@@ -188,7 +188,15 @@ def command_run(args: argparse.Namespace) -> int:
         print(f"nhs-readiness run: {error}", file=sys.stderr)
         return 2
     try:
-        with build_lock(warehouse):
+        with build_lock(warehouse) as lock:
+            if lock.interrupted_pid is not None and not args.force:
+                # a kill can leave the warehouse out of step with Dagster's record of it (docs/decisions.md)
+                print(
+                    f"nhs-readiness run: the previous build (PID {lock.interrupted_pid}) was killed before it "
+                    "finished, so this build rebuilds everything once",
+                    flush=True,
+                )
+                args.force = True
             return _build(args)
     except BuildRunningError as error:
         print(f"nhs-readiness run: {error}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -144,3 +145,34 @@ def test_unusable_settings_are_one_line_not_a_traceback(tmp_path: Path, variable
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [f"nhs-readiness run: {run.stderr.split(': ', 1)[1].strip()}"]
     assert says in run.stderr and "Traceback" not in run.stderr
+
+
+HOLD_THE_LOCK = """
+import sys, time
+from pathlib import Path
+from pipeline.build_lock import build_lock
+with build_lock(Path(sys.argv[1])):
+    print("holding", flush=True)
+    if sys.argv[2] == "wait":
+        time.sleep(600)
+"""
+
+
+def test_the_next_build_learns_that_a_build_was_killed_and_not_after_a_clean_end(tmp_path: Path) -> None:
+    warehouse = tmp_path / "work" / "warehouse.duckdb"
+    killed = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(warehouse), "wait"], cwd=PROJECT_ROOT, stdout=subprocess.PIPE
+    )
+    assert killed.stdout is not None and killed.stdout.readline() == b"holding\n"
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=60)
+    with build_lock(warehouse) as lock:
+        assert lock.interrupted_pid == killed.pid
+    with build_lock(warehouse) as lock:  # the build above ended normally
+        assert lock.interrupted_pid is None
+    finished = subprocess.run(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(warehouse), "end"], cwd=PROJECT_ROOT, capture_output=True
+    )
+    assert finished.returncode == 0, finished.stderr
+    with build_lock(warehouse) as lock:
+        assert lock.interrupted_pid is None
