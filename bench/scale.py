@@ -2,12 +2,11 @@
 
 Every synthetic month is a real month's file from data/snapshot/ (chosen at random, fixed seed) with its period
 relabelled inside the file and in its name, so each month is distinct and parses with the real parsers: the RTT
-full extract (a zip holding one CSV), the A&E CSV, the cancer workbooks and the sickness absence CSV. Survey years
-(one per year of months, at most five, ending 2025): 2023 and 2025 are the NSS24 organisational workbook relabelled
-(those years are numbered as NSS24), 2024 is the real workbook and 2021-2022 are the real trust-level extract rows of
-those years, unchanged (their question numbering differs). The ODS reference files and the 2012-2019 engagement
-panel are copied unchanged. The rest is not NHS data: the manifest's licence column, the official names (prefixed
-SYNTHETIC) and PROVENANCE.md say so.
+full extract (a zip holding one CSV), the A&E CSV, the cancer workbooks and the sickness absence CSV. The survey
+years, the ODS reference files, the trust context extract and the 2012-2019 engagement panel are the snapshot's real
+files, copied unchanged: the survey is annual and does not grow with months, and a relabelled copy of one survey year
+would be refused by the pipeline's blocking check that no year's scores copy another's. The relabelled months are
+not NHS data: the manifest's licence column, the official names (prefixed SYNTHETIC) and PROVENANCE.md say so.
 Generated files go to a temp folder (or --workdir) and are never committed.
 
 Each size runs `nhs-readiness run` as a fresh process with the snapshot, raw cache, warehouse, published folder and
@@ -44,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.partitions import PERFORMANCE_SOURCES  # noqa: E402
-from pipeline.settings import PUBLISHED_DB_NAME, REFERENCE_DIR, SNAPSHOT_DIR  # noqa: E402
+from pipeline.settings import PUBLISHED_DB_NAME, SNAPSHOT_DIR  # noqa: E402
 
 MANIFEST_COLUMNS = [
     "dataset",
@@ -67,10 +66,6 @@ MONTHLY = {  # dataset → products the benchmark resamples (the A&E provider wo
     "cancer": ("combined_workbook", "provider_workbook"),
     "sickness": ("monthly_csv",),
 }
-SURVEY_PRODUCT = "organisational_workbook"
-# the 2012-2019 engagement and SHMI panel index_validity re-estimates: copied unchanged, like the ODS files
-ENGAGEMENT_PANEL = ("staff_survey", "engagement_shmi_panel")
-LAST_SURVEY_YEAR = 2025  # the newest complete survey-year partition in 2026
 RTT_COMPRESSION = 1  # fastest deflate: generation stays quick, and inflating costs about the same at any level
 
 
@@ -171,15 +166,6 @@ def relabel_cancer_workbook(source: Path, target: Path, old: date, new: date) ->
     _rewrite_shared_strings(source, target, {f"{old:%B %Y}": f"{new:%B %Y}", f"{old:%b-%y}": f"{new:%b-%y}"})
 
 
-def relabel_survey_workbook(source: Path, target: Path, old_year: int, new_year: int) -> None:
-    """Sheet titles `NHS Staff Survey 2024 - …` name the new survey year."""
-    with zipfile.ZipFile(source) as original:
-        text = original.read("xl/sharedStrings.xml").decode("utf-8")
-    titles = set(re.findall(rf">(NHS Staff Survey {old_year}[^<]*)<", text))
-    replacements = {t: t.replace(f"Survey {old_year}", f"Survey {new_year}", 1) for t in titles}
-    _rewrite_shared_strings(source, target, replacements)
-
-
 # --- the synthetic snapshot -----------------------------------------------------------------------------------
 
 
@@ -225,16 +211,6 @@ def synthesise_month(real: RealFile, month: date, out: Path) -> dict:
     return _manifest_row(out, target, real.dataset, real.product, month.isoformat(), name, licence)
 
 
-def workbook_years(crosswalk: Path = REFERENCE_DIR / "staff_survey_question_crosswalk.csv") -> set[int]:
-    """Survey years whose question numbering is the NSS24 workbook's (every source question maps as in 2024), so a
-    relabelled NSS24 workbook is a faithful stand-in; other years renumber questions (2021, 2022)."""
-    pairs: dict[int, set[tuple[str, str]]] = {}
-    with crosswalk.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            pairs.setdefault(int(row["survey_year"]), set()).add((row["source_question_id"], row["question_id"]))
-    return {year for year, mapped in pairs.items() if mapped <= pairs[2024]}
-
-
 def _copy_real(real: RealFile, snapshot_dir: Path, out: Path) -> dict:
     target = out / real.path.relative_to(snapshot_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -247,17 +223,14 @@ def _copy_real(real: RealFile, snapshot_dir: Path, out: Path) -> dict:
 
 
 def synthesise(
-    out: Path, months: int, survey_years: int, last_month: date, seed: int = 8, snapshot_dir: Path = SNAPSHOT_DIR
+    out: Path, months: int, last_month: date, seed: int = 8, snapshot_dir: Path = SNAPSHOT_DIR
 ) -> dict[str, int]:
     """Write a synthetic snapshot (files, manifest.csv, PROVENANCE.md) into `out`; returns partitions per dataset.
-
-    Survey years numbered as NSS24 get the relabelled NSS24 workbook; earlier years (2021, 2022) get the real
-    trust-level extract rows of that year, unchanged, because the workbook would need its questions renumbered.
-    """
+    Every file of a dataset that is not monthly is the snapshot's own, unchanged."""
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     files = real_files(snapshot_dir)
-    unchanged = [f for f in files if f.dataset == "ods" or (f.dataset, f.product) == ENGAGEMENT_PANEL]
+    unchanged = [f for f in files if f.dataset not in MONTHLY]
     rows = [_copy_real(real, snapshot_dir, out) for real in unchanged]
     counts = {}
     for dataset, products in MONTHLY.items():
@@ -266,31 +239,16 @@ def synthesise(
         chosen = month_sequence(last_month, months, start)
         counts[dataset] = len(chosen)
         rows += [synthesise_month(rng.choice(pool), month, out) for month in chosen]
-    (workbook,) = [f for f in files if f.dataset == "staff_survey" and f.product == SURVEY_PRODUCT]
-    years = list(range(LAST_SURVEY_YEAR - survey_years + 1, LAST_SURVEY_YEAR + 1))
-    counts["staff_survey"] = len(years)
-    relabel_years = workbook_years()
-    extracts = {int(f.period): f for f in files if f.dataset == "staff_survey" and f.product == "trust_extract"}
-    for year in years:
-        if year == int(workbook.period) or year not in relabel_years:
-            rows.append(_copy_real(workbook if year == int(workbook.period) else extracts[year], snapshot_dir, out))
-            continue
-        name = _synthetic_name(RealFile("staff_survey", SURVEY_PRODUCT, "", workbook.path, ""), str(year), ".xlsx")
-        target = out / "staff_survey" / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        relabel_survey_workbook(workbook.path, target, int(workbook.period), year)
-        licence = SYNTHETIC_LICENCE.format(
-            source=workbook.path.name, licence=workbook.licence, label=f"survey year {year}"
-        )
-        rows.append(_manifest_row(out, target, "staff_survey", SURVEY_PRODUCT, str(year), name, licence))
+    counts["staff_survey"] = len({f.period for f in unchanged if f.dataset == "staff_survey"} - {"2012-2019"})
     with (out / "manifest.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, MANIFEST_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
     (out / "PROVENANCE.md").write_text(
         "# SYNTHETIC benchmark snapshot\n\nGenerated by bench/scale.py for speed and memory measurement only. Every "
-        "monthly and survey file is a real file from data/snapshot/ with its period relabelled; the numbers are "
-        "real rows placed in months they do not belong to, so nothing here is NHS statistics. Never publish it.\n",
+        "monthly file is a real file from data/snapshot/ with its period relabelled; the numbers are real rows "
+        "placed in months they do not belong to, so nothing here is NHS statistics. Never publish it. The survey, "
+        "reference and context files are the snapshot's own, unchanged.\n",
         encoding="utf-8",
     )
     return counts
@@ -446,12 +404,11 @@ def partition_seconds(lines: list[tuple[float, str]]) -> dict[str, list[float]]:
 
 def measure(years: int | None, months: int | None, workdir: Path, last_month: date, dagster_home: bool = True) -> dict:
     months = months or 12 * years
-    survey_years = min(5, max(1, -(-months // 12)))
     label = f"{years} y" if years else f"{months} m"
     folder = workdir / f"size-{label.replace(' ', '')}"
     shutil.rmtree(folder, ignore_errors=True)
     began = time.perf_counter()
-    counts = synthesise(folder / "snapshot", months, survey_years, last_month)
+    counts = synthesise(folder / "snapshot", months, last_month)
     generated = time.perf_counter() - began
     result = run_pipeline(folder, folder / "snapshot", dagster_home)
     monthly = sum(counts[d] for d in MONTHLY)

@@ -18,7 +18,6 @@ from assets.staged.ae.parse import parse_ae_csv
 from assets.staged.cancer.parse import parse_cancer_workbook
 from assets.staged.rtt.parse import parse_rtt_zip
 from assets.staged.sickness.parse import parse_sickness_csv
-from assets.staged.staff_survey.workbook import parse_organisational_workbook
 from pipeline.errors import InputDataError
 from pipeline.settings import PROJECT_ROOT, SNAPSHOT_DIR
 
@@ -103,29 +102,21 @@ def test_relabelled_cancer_workbook_gives_the_new_month_in_its_title_block(tmp_p
         parse_cancer_workbook(real, "provider_workbook", NEW_MONTH)
 
 
-def test_relabelled_survey_workbook_is_the_new_survey_year(tmp_path: Path) -> None:
-    real = SNAPSHOT_DIR / "nhs-staff-survey-nss24-workbooks" / "NSS24 detailed spreadsheets organisational results.xlsx"
-    target = tmp_path / "survey.xlsx"
-    scale.relabel_survey_workbook(real, target, 2024, 2022)
-    scores = parse_organisational_workbook(target, 2022).scores
-    # 'PEOPLE PROMISE ELEMENTS' row 84 (RBN), G84 = 7.373123004
-    rbn = scores.filter((pl.col("org_code") == "RBN") & (pl.col("source_sheet") == "PEOPLE PROMISE ELEMENTS"))
-    assert round(rbn["score"][0], 9) == 7.373123004
-    with pytest.raises(InputDataError, match="survey year 2022, not 2024"):
-        parse_organisational_workbook(target, 2024)
-
-
 def test_synthetic_manifest_says_every_generated_file_is_synthetic(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(scale, "MONTHLY", {"ae": ("monthly_csv",), "sickness": ("monthly_csv",)})
-    monkeypatch.setattr(scale, "relabel_survey_workbook", lambda source, target, old, new: target.write_bytes(b"x"))
-    counts = scale.synthesise(tmp_path, 2, 1, date(2026, 10, 1))
-    assert counts == {"ae": 2, "sickness": 2, "staff_survey": 1}
+    counts = scale.synthesise(tmp_path, 2, date(2026, 10, 1))
+    # the snapshot's survey years 2021-2025 (extract, NSS24 workbook, 2025 scores via the context extract), unchanged
+    assert counts == {"ae": 2, "sickness": 2, "staff_survey": 5}
     manifest = pl.read_csv(tmp_path / "manifest.csv", infer_schema=False)
-    unchanged = (pl.col("dataset") == "ods") | (pl.col("product") == "engagement_shmi_panel")
+    unchanged = ~pl.col("dataset").is_in(["ae", "sickness"])
     assert manifest.filter(unchanged)["licence"].str.starts_with("real file, unchanged").all()
     assert (tmp_path / "nhs-staff-survey" / "data.NHS.2012_2019.csv").exists()  # index_validity needs the panel
+    workbooks = SNAPSHOT_DIR / "nhs-staff-survey-nss24-workbooks"
+    shipped = workbooks / "NSS24 detailed spreadsheets organisational results.xlsx"
+    copied = tmp_path / "nhs-staff-survey-nss24-workbooks" / shipped.name
+    assert copied.read_bytes() == shipped.read_bytes()
     generated = manifest.filter(~unchanged)
-    assert generated["period"].to_list() == ["2026-09-01", "2026-10-01", "2026-09-01", "2026-10-01", "2025"]
+    assert generated["period"].to_list() == ["2026-09-01", "2026-10-01", "2026-09-01", "2026-10-01"]
     assert generated["licence"].str.starts_with("SYNTHETIC").all()
     assert generated["official_name"].str.starts_with("SYNTHETIC").all()
     assert "SYNTHETIC" in (tmp_path / "PROVENANCE.md").read_text()
@@ -136,5 +127,5 @@ def test_scale_benchmark_runs_end_to_end_at_three_months(tmp_path: Path) -> None
     results = tmp_path / "results.json"
     assert scale.main(["--months", "3", "--workdir", str(tmp_path / "work"), "--json", str(results)]) == 0
     (result,) = json.loads(results.read_text())
-    assert result["partitions"] == {"ae": 3, "rtt": 3, "cancer": 3, "sickness": 3, "staff_survey": 1}
+    assert result["partitions"] == {"ae": 3, "rtt": 3, "cancer": 3, "sickness": 3, "staff_survey": 5}
     assert result["sizes_mb"]["published_duckdb"] > 0 and result["peak_rss_mb"] > 0
