@@ -156,11 +156,13 @@ def refresh_schedule(cron: str, source_mode: SourceMode, name: str = "monthly_re
 monthly_refresh = refresh_schedule(CRON, "web")
 
 
-def follow_up_sensor(source_mode: SourceMode, name: str = "monthly_refresh_downstream") -> dg.SensorDefinition:
+def follow_up_sensor(
+    source_mode: SourceMode, name: str = "monthly_refresh_downstream", minimum_interval_seconds: int = 30
+) -> dg.SensorDefinition:
     @dg.sensor(
         name=name,
         job_name=IMPLICIT_ASSET_JOB_NAME,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=minimum_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="After the runs of a monthly_refresh tick have all succeeded: the months whose fetched files "
         "changed, then one run of the stale tables that read every month, up to publication. A failed run of the "

@@ -18,6 +18,7 @@ import pytest
 from assets.publish.gate import verify_file
 from pipeline.settings import PROJECT_ROOT
 from tests.conftest import SnapshotBuild
+from tests.helpers.dagster_events import materializations
 from tests.helpers.published import content_digest
 
 
@@ -40,13 +41,20 @@ def _kill(victim: subprocess.Popen, published: Path, good: str, when: str) -> No
     assert content_digest(published) == good, f"content changed after a kill {when}"
 
 
-def _finish(env: dict[str, str], published: Path, good: str) -> None:
-    """A run after the kills rebuilds everything once (a kill can leave the warehouse out of step with Dagster's
-    record), completes and publishes the same content, and no temporary build file is left."""
+def _finish(env: dict[str, str], build: SnapshotBuild, good: str) -> None:
+    """A run after the kills rebuilds everything once, as `--force` does (a kill can leave the warehouse out of step
+    with Dagster's record), completes and publishes the same content, and no temporary build file is left."""
+    published, home = build.published, build.warehouse.parent / "dagster_home"
+    before = materializations(home)
     final = _run(env, stdout=subprocess.PIPE)
     out, err = final.communicate(timeout=600)
     assert final.returncode == 0, err[-3000:]
     assert "was killed before it finished, so this build rebuilds everything once" in out
+    from pipeline.definitions import defs
+
+    every_asset = {key.to_user_string() for key in defs.resolve_asset_graph().materializable_asset_keys}
+    rebuilt = set(materializations(home) - before)
+    assert rebuilt == every_asset, sorted(every_asset ^ rebuilt)
     assert verify_file(published) == []
     assert content_digest(published) == good
     leftovers = [p.name for p in published.parent.iterdir() if ".tmp-" in p.name]
@@ -67,7 +75,7 @@ def _kill_loop(build: SnapshotBuild, trials: int, seed: int) -> None:
         victim = _run(env, "--force")
         time.sleep(delay)
         _kill(victim, published, good, f"in trial {trial} after {delay:.2f} s")
-    _finish(env, published, good)
+    _finish(env, build, good)
 
 
 def test_sigkill_while_publishing_and_while_staging(snapshot_build: SnapshotBuild, tmp_path: Path) -> None:
@@ -103,7 +111,7 @@ def test_sigkill_while_publishing_and_while_staging(snapshot_build: SnapshotBuil
     time.sleep(rng.uniform(0.0, 2.0))
     _kill(victim, published, good, "while staging")
 
-    _finish(env, published, good)
+    _finish(env, build, good)
 
 
 @pytest.mark.slow

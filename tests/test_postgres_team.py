@@ -1,6 +1,6 @@
 """A team on one Dagster instance in PostgreSQL: a throwaway PostgreSQL server (127.0.0.1, free port, data folder
 under the test's temporary folder), DAGSTER_HOME made from pipeline/instance/dagster.postgres.yaml with the
-credentials in the environment, one `nhs-readiness run` on the snapshot shared by the module, then
+credentials in the environment, one `nhs-readiness run` on a small snapshot of real files shared by the module, then
 `dagster-daemon` firing `monthly_refresh` (and its follow-up sensor), two `dagster-webserver` processes as two
 analysts, and PostgreSQL stopped in the middle of a run. Every process started here is stopped here, and nothing
 is left listening.
@@ -26,7 +26,9 @@ import pytest
 import requests
 import yaml
 
-from pipeline.settings import PROJECT_ROOT, SNAPSHOT_DIR
+from pipeline.settings import PROJECT_ROOT
+from tests.helpers.operations import small_snapshot_rows
+from tests.helpers.performance import manifest_rows, private_snapshot
 from tests.helpers.postgres_server import PostgresServer, free_port, listening, throwaway_postgres
 from tests.helpers.processes import group_members, stop_group
 
@@ -123,8 +125,10 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamInstance]:
         home = root / "dagster_home"
         home.mkdir()
         shutil.copyfile(PROJECT_ROOT / "pipeline" / "instance" / "dagster.postgres.yaml", home / "dagster.yaml")
-        snapshot = root / "snapshot"
-        shutil.copytree(SNAPSHOT_DIR, snapshot)
+        # the small snapshot of real files the staleness tests build (one survey year: a shorter build), and the
+        # month the tick must pick up
+        new_month = manifest_rows(dataset=NEW_MONTH[0], product=NEW_MONTH[1], period=NEW_MONTH[2])
+        snapshot = private_snapshot(root / "snapshot", [*small_snapshot_rows(), *new_month])
         lines = (snapshot / "manifest.csv").read_text().splitlines(keepends=True)
         (held_back,) = [line for line in lines if line.startswith(",".join(NEW_MONTH) + ",")]
         (snapshot / "manifest.csv").write_text("".join(line for line in lines if line != held_back))
