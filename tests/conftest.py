@@ -227,10 +227,13 @@ def snapshot_build_copy(
 
 @pytest.fixture(autouse=True)
 def _forget_dagster_state_storage() -> Iterator[None]:
-    """Creating a Dagster instance points a process-wide context variable at its state storage and only closing it
-    resets that; a test that leaves an instance open (its temporary folder then deleted) would otherwise make the
-    next test's `dg.materialize` open a database that no longer exists."""
-    yield
+    """Entering a Dagster instance points a process-wide context variable at its state storage, and leaving it
+    restores whatever was there before, which may be the storage of an instance whose temporary folder is gone
+    (a module fixture's teardown runs after the previous test's); the next `dg.materialize` would then open a
+    database that no longer exists. The project keeps no definitions state, so every test starts and ends
+    without one."""
     from dagster._core.storage.defs_state.base import _current_storage
 
+    _current_storage.set(None)
+    yield
     _current_storage.set(None)
