@@ -23,10 +23,10 @@ REAL_DATA_VIEWS: list[Path] = []  # the session's real_data folder, for the repo
 # Files are handed out in collection order, so the longest go first and the short ones fill in around them; the
 # rest keep pytest's order. Seconds measured on one process (docs/testing.md).
 LONGEST_FIRST = (
-    "tests/test_postgres_team.py",  # ~250 s: builds on a throwaway PostgreSQL instance and a daemon tick
-    # the shared snapshot build (~60 s) starts here, on the other worker, so that it is ready for every file after
+    "tests/test_postgres_team.py",  # ~165 s, much of it waiting: a build on PostgreSQL and a real daemon tick
+    # the shared snapshot build (~40 s) starts here, on another worker, so that it is ready for every file after
     "tests/test_concurrent_reader.py",
-    "tests/test_dagster_staleness.py",  # ~130 s: its own build of a copied project, and reruns
+    "tests/test_dagster_staleness.py",  # ~80 s: its own build of a copied project, and reruns
     "tests/test_crash_safety.py",
     "tests/corpus/test_pipeline.py",  # ~70 s: a build of a small snapshot, broken files, reruns
     "tests/fetch/test_web_run.py",
