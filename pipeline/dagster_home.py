@@ -37,9 +37,13 @@ def dagster_home() -> Path:
 
 
 def project_instance() -> "DagsterInstance":
-    """The project's instance, opened from its folder (this process's environment is left as it is)."""
+    """The project's instance, opened from its folder (this process's environment is left as it is), with one
+    SQLAlchemy engine per SQLite file (pipeline/sqlite_engines.py)."""
     from dagster import DagsterInstance
 
+    from pipeline.sqlite_engines import share_sqlite_engines
+
+    share_sqlite_engines()
     return DagsterInstance.from_config(str(dagster_home()))
 
 

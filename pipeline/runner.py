@@ -20,7 +20,7 @@ from pipeline.planning import PartitionRange, stale_ranges
 from pipeline.progress import ProgressReporter, progress_logger_def, root_cause
 from pipeline.resources import PublishTargetResource, SourceResource
 from pipeline.staleness import Staleness
-from pipeline.warehouse import WarehouseResource, table_exists
+from pipeline.warehouse import WarehouseResource, table_names
 
 FORCE_ENV = "NHS_READINESS_FORCE_REBUILD"
 
@@ -96,11 +96,15 @@ def _outputs_present(defs: dg.Definitions, warehouse: WarehouseResource):
         dg.AssetKey("published_report"): target.directory / "report" / "index.html",
     }
 
+    tables: set[str] = set()  # seen in the warehouse; listed again on a miss, since a run may have made it
+
     def present(key: dg.AssetKey) -> bool:
         if key in files:
             return files[key].exists()
-        with warehouse.get_connection() as con:
-            return table_exists(con, key.path[-1])
+        if key.path[-1] not in tables:
+            with warehouse.get_connection() as con:
+                tables.update(table_names(con))
+        return key.path[-1] in tables
 
     return present
 
