@@ -4,8 +4,9 @@ DuckDB would refuse a second writer with a lock traceback, after the second buil
 is taken before anything is read or written, so a second `nhs-readiness run` stops at once and changes nothing.
 The kernel releases it when the holder exits, even when killed, so it is never left stale.
 
-A build that ends, well or badly, empties the file as it lets go; a build that was killed leaves its PID behind, and
-the next build learns that it was interrupted (`BuildLock.interrupted_pid`).
+While a build runs the file reads `running <PID>`. A build that ends, well or badly, empties the file as it lets go;
+a build that was killed leaves that line behind, and the next build learns that it was interrupted
+(`BuildLock.interrupted_pid`). A bare PID, as builds before this rule left, is not taken for a kill.
 """
 
 import fcntl
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+RUNNING = "running "
 
 
 class BuildRunningError(RuntimeError):
@@ -39,7 +42,7 @@ def build_lock(warehouse: Path) -> Iterator[BuildLock]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip() or "unknown"
+            holder = handle.read().strip().removeprefix(RUNNING) or "unknown"
             raise BuildRunningError(
                 f"another build (PID {holder}) is writing {warehouse}; wait for it to finish, or stop it first"
             ) from None
@@ -47,10 +50,11 @@ def build_lock(warehouse: Path) -> Iterator[BuildLock]:
         left = handle.read().strip()
         handle.seek(0)
         handle.truncate()
-        handle.write(str(os.getpid()))
+        handle.write(f"{RUNNING}{os.getpid()}")
         handle.flush()
+        killed = left.removeprefix(RUNNING)
         try:
-            yield BuildLock(interrupted_pid=int(left) if left.isdigit() else None)
+            yield BuildLock(interrupted_pid=int(killed) if left.startswith(RUNNING) and killed.isdigit() else None)
         finally:
             handle.seek(0)
             handle.truncate()

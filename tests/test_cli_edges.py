@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.build_lock import build_lock
+from pipeline.build_lock import build_lock, lock_path
 from pipeline.fetch import http
 from pipeline.fetch.http import DownloadError
 from pipeline.fetch.reachability import offline_message
@@ -150,7 +150,7 @@ def test_unusable_settings_are_one_line_not_a_traceback(tmp_path: Path, variable
 HOLD_THE_LOCK = """
 import sys, time
 from pathlib import Path
-from pipeline.build_lock import build_lock
+from pipeline.build_lock import build_lock, lock_path
 with build_lock(Path(sys.argv[1])):
     print("holding", flush=True)
     if sys.argv[2] == "wait":
@@ -174,5 +174,9 @@ def test_the_next_build_learns_that_a_build_was_killed_and_not_after_a_clean_end
         [sys.executable, "-c", HOLD_THE_LOCK, str(warehouse), "end"], cwd=PROJECT_ROOT, capture_output=True
     )
     assert finished.returncode == 0, finished.stderr
+    with build_lock(warehouse) as lock:
+        assert lock.interrupted_pid is None
+    # a lock file from before this rule holds a bare PID: not a kill
+    lock_path(warehouse).write_text("12345")
     with build_lock(warehouse) as lock:
         assert lock.interrupted_pid is None
