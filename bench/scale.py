@@ -11,9 +11,9 @@ Generated files go to a temp folder (or --workdir) and are never committed.
 
 Each size runs `nhs-readiness run` as a fresh process with the snapshot, raw cache, warehouse, published folder and
 DAGSTER_HOME all inside the work folder, and reports wall and CPU time, peak memory (largest process, and the whole
-process tree polled from /proc), output sizes and seconds per partition. Goal (issue 8): ten years under 10 minutes and
-4 GB on 2 cores, with cost linear in months. Cancer partitions start in October 2023 (performance_sources.csv), so
-cancer is capped at the months since then.
+process tree polled from /proc), output sizes and seconds per partition. Goals: ten years under 120 s (issue 17; under
+10 minutes and 4 GB in issue 8) on 2 cores, with cost linear in months. Cancer partitions start in October 2023
+(performance_sources.csv), so cancer is capped at the months since then.
 
     uv run python bench/scale.py                    # 1, 3 and 10 years
     uv run python bench/scale.py --years 1,3 --workdir bench/out
