@@ -1,6 +1,7 @@
 """The `nhs-readiness` command line."""
 
 import argparse
+import os
 import sys
 import textwrap
 from datetime import date
@@ -299,15 +300,28 @@ def innermost(error: BaseException) -> str:
 
 
 def describe_instance_storage() -> str:
-    """'the Dagster instance storage (PostgreSQL, settings .../dagster.yaml)', from the instance's dagster.yaml."""
+    """'the Dagster instance storage (PostgreSQL at 127.0.0.1 port 5432, settings .../dagster.yaml)', from the
+    instance's dagster.yaml and the environment it names; the server's address is said whatever the driver's own
+    message holds (a server stopped mid-query says only that it closed the connection)."""
     import yaml
 
     from pipeline.dagster_home import dagster_home_path
 
     config = Path(dagster_home_path()) / "dagster.yaml"
     storage = (yaml.safe_load(config.read_text()) or {}).get("storage", {}) if config.exists() else {}
-    kind = {"postgres": "PostgreSQL", "sqlite": "SQLite", "mysql": "MySQL"}.get(next(iter(storage), ""), "SQLite")
+    name = next(iter(storage), "")
+    kind = {"postgres": "PostgreSQL", "sqlite": "SQLite", "mysql": "MySQL"}.get(name, "SQLite")
+    database = (storage.get(name) or {}).get(f"{name}_db") if name in ("postgres", "mysql") else None
+    if isinstance(database, dict) and "hostname" in database:
+        kind += f" at {_setting(database['hostname'])} port {_setting(database.get('port', 'default'))}"
     return f"the Dagster instance storage ({kind}, settings {config})"
+
+
+def _setting(value: object) -> str:
+    """A dagster.yaml value, literal or `{env: NAME}`, as this process sees it."""
+    if isinstance(value, dict) and "env" in value:
+        return os.environ.get(str(value["env"]), f"${value['env']} (unset)")
+    return str(value)
 
 
 def command_query(args: argparse.Namespace) -> int:

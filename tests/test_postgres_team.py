@@ -331,7 +331,7 @@ def test_postgres_stopped_mid_run_fails_clearly_keeps_outputs_and_the_next_run_s
     assert run.returncode != 0, "".join(progress) + out
     assert "Published" not in out, out[-2000:]
     # it names the storage that failed, where its settings are, and the server's address
-    assert "FAILED: the Dagster instance storage (PostgreSQL, settings " in err, err[-3000:]
+    assert "FAILED: the Dagster instance storage (PostgreSQL at 127.0.0.1 port " in err, err[-3000:]
     assert f"port {team.postgres.port}" in err and "kept unchanged" in err, err[-3000:]
     assert "Traceback" not in err, err[-3000:]
     assert file_checksums(team.published) == before
