@@ -150,7 +150,7 @@ def test_unusable_settings_are_one_line_not_a_traceback(tmp_path: Path, variable
 HOLD_THE_LOCK = """
 import sys, time
 from pathlib import Path
-from pipeline.build_lock import build_lock, lock_path
+from pipeline.build_lock import build_lock
 with build_lock(Path(sys.argv[1])):
     print("holding", flush=True)
     if sys.argv[2] == "wait":
