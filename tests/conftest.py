@@ -14,7 +14,8 @@ from filelock import FileLock
 from pipeline.settings import DATA_DIR, PROJECT_ROOT, SNAPSHOT_DIR
 from tests.helpers.absent import in_ci
 
-REAL_DATA = Path(os.environ.get("NHS_READINESS_REAL_DATA", PROJECT_ROOT.parent / "shared" / "data" / "real"))
+# the full real public data, for files data/snapshot/ does not ship: only where the environment names a folder
+REAL_DATA = Path(os.environ["NHS_READINESS_REAL_DATA"]) if os.environ.get("NHS_READINESS_REAL_DATA") else None
 NSS24_WORKBOOK = "NSS24 detailed spreadsheets organisational results.xlsx"
 # the full real data's name for a file the snapshot ships under another path (byte-identical)
 SNAPSHOT_ALIASES = {"ods/etr.csv": "ods/2025/etr.csv"}
@@ -48,13 +49,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=position)
 
 
-def real_files_view(target: Path, snapshot: Path, external: Path) -> Path:
-    """A folder laid out like the full real public data (../shared/data/real) whose files are links into
+def real_files_view(target: Path, snapshot: Path, external: Path | None) -> Path:
+    """A folder laid out like the full real public data (its publishers' folders) whose files are links into
     data/snapshot/ wherever the snapshot ships the file, and into `external` only for files it does not ship
     (when `external` exists at all). So the tests read the shipped files on a fresh clone, and a test needing an
     unshipped file meets a missing file (see `pytest_runtest_makereport`)."""
     links: dict[str, Path] = {}
-    if external.is_dir():
+    if external is not None and external.is_dir():
         links |= {str(f.relative_to(external)): f for f in external.rglob("*") if f.is_file()}
     links |= {str(f.relative_to(snapshot)): f for f in snapshot.rglob("*") if f.is_file()}
     links |= {alias: snapshot / shipped for alias, shipped in SNAPSHOT_ALIASES.items()}
@@ -67,8 +68,8 @@ def real_files_view(target: Path, snapshot: Path, external: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def real_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real public files, read from data/snapshot/ wherever shipped; others from NHS_READINESS_REAL_DATA
-    (default ../shared/data/real) when it exists. A test needing a file neither has fails in CI, skips elsewhere."""
+    """The real public files, read from data/snapshot/ wherever shipped; others only from the folder
+    NHS_READINESS_REAL_DATA names. A test needing a file neither has fails in CI, skips elsewhere."""
     view = real_files_view(tmp_path_factory.mktemp("real_data"), SNAPSHOT_DIR, REAL_DATA)
     REAL_DATA_VIEWS.append(view)
     return view

@@ -10,8 +10,7 @@ from tests.conftest import real_files_view
 
 
 def test_the_view_reads_every_shipped_file_from_the_snapshot(tmp_path: Path) -> None:
-    external = tmp_path / "shared_absent"  # a fresh clone: no ../shared
-    view = real_files_view(tmp_path / "view", SNAPSHOT_DIR, external)
+    view = real_files_view(tmp_path / "view", SNAPSHOT_DIR, None)  # a fresh clone: no full real data
     etr = view / "ods" / "2026" / "etr.csv"
     assert etr.resolve() == (SNAPSHOT_DIR / "ods" / "2026" / "etr.csv").resolve()
     assert (view / "ods" / "etr.csv").read_bytes() == (SNAPSHOT_DIR / "ods" / "2025" / "etr.csv").read_bytes()
@@ -43,11 +42,11 @@ def _pytest(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_real_data_tests_pass_without_the_shared_folder_in_ci(tmp_path: Path) -> None:
-    """Files whose tests read real files through the fixture, run with no ../shared and CI set: none skips."""
+def test_real_data_tests_pass_without_the_full_real_data_in_ci(tmp_path: Path) -> None:
+    """Files whose tests read real files through the fixture, run with no full real data and CI set: none skips."""
     result = _pytest(
         ["tests/test_ods.py", "tests/fetch/test_zipsafe.py", "-rs"],
-        NHS_READINESS_REAL_DATA=str(tmp_path / "no_shared"),
+        NHS_READINESS_REAL_DATA=str(tmp_path / "no_full_data"),
         CI="1",
     )
     assert result.returncode == 0, result.stdout[-3000:]
@@ -60,9 +59,9 @@ def test_a_test_needing_an_unshipped_file_fails_in_ci_and_skips_elsewhere(tmp_pa
         "def test_needs(real_data):\n    (real_data / 'nhs-staff-survey' / '2017.NHS-detailed.csv').read_bytes()\n"
     )
     args = ["-p", "tests.conftest", "--rootdir", str(tmp_path), str(needing), "-rs"]
-    no_shared = str(tmp_path / "no_shared")
-    in_ci = _pytest(args, NHS_READINESS_REAL_DATA=no_shared, CI="true")
+    no_full_data = str(tmp_path / "no_full_data")
+    in_ci = _pytest(args, NHS_READINESS_REAL_DATA=no_full_data, CI="true")
     assert in_ci.returncode == 1 and "1 failed" in in_ci.stdout, in_ci.stdout[-3000:]
     assert "2017.NHS-detailed.csv, which data/snapshot/ does not ship" in in_ci.stdout
-    local = _pytest(args, NHS_READINESS_REAL_DATA=no_shared)
+    local = _pytest(args, NHS_READINESS_REAL_DATA=no_full_data)
     assert local.returncode == 0 and "1 skipped" in local.stdout, local.stdout[-3000:]
