@@ -4,6 +4,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
 
 from pipeline.progress import root_cause
 from pipeline.resources import PublishTargetResource
@@ -45,8 +50,8 @@ def run_failure_summary(context: dg.RunFailureSensorContext, publish_target: Pub
     failures = [
         (e.step_key or "?", *root_cause(e.event_specific_data.error)) for e in context.get_step_failure_events()
     ]
-    first, last = run.tags.get("dagster/asset_partition_range_start"), run.tags.get("dagster/asset_partition_range_end")
-    partition = run.tags.get("dagster/partition") or (f"{first} to {last}" if first and last else None)
+    first, last = run.tags.get(ASSET_PARTITION_RANGE_START_TAG), run.tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    partition = run.tags.get(PARTITION_NAME_TAG) or (f"{first} to {last}" if first and last else None)
     text = failure_summary(run.run_id, run.job_name, partition, failures, publish_target.database_path)
     folder = publish_target.directory / FAILURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
