@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from pipeline.memory import return_freed_memory_after_step
 from pipeline.partitions import PARTITIONED_DATASETS
 
 if TYPE_CHECKING:  # not exported by dagster's public API
@@ -16,6 +17,7 @@ if TYPE_CHECKING:  # not exported by dagster's public API
 
 REFERENCE_JOB = "reference_job"
 DOWNSTREAM_JOB = "downstream_job"
+HOOKS = {return_freed_memory_after_step}
 
 
 def graph_layers(all_assets: Sequence[dg.AssetsDefinition]) -> tuple[dg.AssetSelection, dg.AssetSelection]:
@@ -29,11 +31,12 @@ def graph_layers(all_assets: Sequence[dg.AssetsDefinition]) -> tuple[dg.AssetSel
 def all_jobs(all_assets: Sequence[dg.AssetsDefinition]) -> list["UnresolvedAssetJobDefinition"]:
     reference, downstream = graph_layers(all_assets)
     jobs = [
-        dg.define_asset_job(REFERENCE_JOB, selection=reference, description="Reference data: ODS trusts."),
+        dg.define_asset_job(REFERENCE_JOB, selection=reference, description="Reference data: ODS trusts.", hooks=HOOKS),
         dg.define_asset_job(
             DOWNSTREAM_JOB,
             selection=downstream,
             description="Everything built from all partitions: organisations, indicators, index, publication.",
+            hooks=HOOKS,
         ),
     ]
     for dataset in PARTITIONED_DATASETS:
@@ -45,6 +48,7 @@ def all_jobs(all_assets: Sequence[dg.AssetsDefinition]) -> list["UnresolvedAsset
                 dataset.job_name,
                 selection=dg.AssetSelection.assets(*members),
                 description=dataset.description,
+                hooks=HOOKS,
             )
         )
     return jobs

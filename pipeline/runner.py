@@ -19,6 +19,7 @@ from pipeline.partitions import PARTITIONED_DATASETS, PartitionedDataset, add_pa
 from pipeline.planning import PartitionRange, stale_ranges
 from pipeline.progress import ProgressReporter, progress_logger_def, root_cause
 from pipeline.resources import PublishTargetResource, SourceResource
+from pipeline.sqlite_engines import release_engines
 from pipeline.staleness import Staleness
 from pipeline.warehouse import WarehouseResource, table_names
 
@@ -200,13 +201,29 @@ def execute_plan(
 ) -> BuildOutcome:
     """Run each planned step in process, restricted to its stale assets and partitions. A period the publisher has
     no file for is reported and skipped; any other failure stops the build before publication, so the last
-    published file stays as it was."""
+    published file stays as it was. An instance opened here is closed at the end, with the SQLite connections
+    kept open for it (pipeline/sqlite_engines.py)."""
+    if instance is not None:
+        return _execute_plan(defs, list(plan), reporter, instance, force)
+    instance = project_instance()
+    try:
+        return _execute_plan(defs, list(plan), reporter, instance, force)
+    finally:
+        instance.dispose()
+        release_engines()
+
+
+def _execute_plan(
+    defs: dg.Definitions,
+    plan: list[PlannedRun],
+    reporter: ProgressReporter,
+    instance: dg.DagsterInstance,
+    force: bool,
+) -> BuildOutcome:
     from assets.ingest.source_files import record_observations
 
-    plan = list(plan)
     outcome = BuildOutcome()
     started = time.perf_counter()
-    instance = instance or project_instance()
     warehouse: WarehouseResource = defs.resources["warehouse"]  # type: ignore[assignment]
     source: SourceResource = defs.resources["source"]  # type: ignore[assignment]
     # snapshot files are observed here, cheaply; in web mode observing would mean downloading, so the ingest
