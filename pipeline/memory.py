@@ -3,7 +3,7 @@
 glibc's malloc keeps freed memory for reuse rather than returning it, spread over one arena per thread that met a
 busy one; Polars, DuckDB and NumPy run on thread pools, so a build's peak resident memory swung between 0.90 and
 1.06 GB from run to run, about 0.2 GB of it memory already freed. `malloc_trim` returns it: after every step of a
-cold snapshot build the peak is 0.85-0.87 GB, at no measurable cost in time (`bench/pipeline_run.py`). Where the C
+cold snapshot build the peak is 0.85-0.88 GB, at no measurable cost in time (`bench/pipeline_run.py`). Where the C
 library is not glibc (macOS, musl) this does nothing.
 """
 
