@@ -209,6 +209,7 @@ def _build(args: argparse.Namespace) -> int:
     from pipeline.jobs import DOWNSTREAM_JOB
     from pipeline.progress import ProgressReporter
     from pipeline.runner import execute_plan, plan_full_build
+    from pipeline.warehouse import WarehouseBusyError
 
     try:
         from pipeline.definitions import build_definitions  # its module builds the default definitions
@@ -234,6 +235,9 @@ def _build(args: argparse.Namespace) -> int:
     kept = f"The last good published file {target} {'was kept unchanged' if target.exists() else 'does not exist yet'}."
     try:
         outcome = execute_plan(defs, plan_full_build(defs, args.years), reporter, force=args.force)
+    except WarehouseBusyError as error:  # held by a process outside the build lock: a UI or daemon run, a tool
+        print(f"nhs-readiness run: {error}", file=sys.stderr)
+        return 3
     except Exception as error:
         if not storage_error(error):
             raise

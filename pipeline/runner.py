@@ -203,14 +203,17 @@ def execute_plan(
     no file for is reported and skipped; any other failure stops the build before publication, so the last
     published file stays as it was. An instance opened here is closed at the end, with the SQLite connections
     kept open for it (pipeline/sqlite_engines.py)."""
-    if instance is not None:
-        return _execute_plan(defs, list(plan), reporter, instance, force)
-    instance = project_instance()
-    try:
-        return _execute_plan(defs, list(plan), reporter, instance, force)
-    finally:
-        instance.dispose()
-        release_engines()
+    warehouse: WarehouseResource = defs.resources["warehouse"]  # type: ignore[assignment]
+    # opened first: when another process holds the warehouse, the build stops before it touches the instance
+    with warehouse.kept_open():
+        if instance is not None:
+            return _execute_plan(defs, list(plan), reporter, instance, force)
+        instance = project_instance()
+        try:
+            return _execute_plan(defs, list(plan), reporter, instance, force)
+        finally:
+            instance.dispose()
+            release_engines()
 
 
 def _execute_plan(
@@ -234,30 +237,27 @@ def _execute_plan(
         if source.mode == "snapshot"
         else {k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[-1].startswith("raw_")}
     )
-    with warehouse.kept_open():
-        unavailable: dict[str, dict[str, str]] = {}
-        if source.mode == "snapshot":
-            unavailable = record_observations(instance, source).unavailable
-        for planned in plan:
-            dataset = _dataset_of(planned.job_name)
-            if dataset is not None:
-                add_partitions(instance, dataset, planned.keys)
-        staleness = Staleness(
-            defs, instance, force=force or bool(os.environ.get(FORCE_ENV)), present=_outputs_present(defs, warehouse)
-        )
-        build = _Build(defs, instance, reporter, staleness, always, unavailable, outcome)
-        for planned in plan:
-            status = build.step(planned)
-            if status == "failed":
-                break
-            (outcome.unchanged if status == "unchanged" else outcome.succeeded).append(planned)
-        for planned in plan:
-            dataset = _dataset_of(planned.job_name)
-            for key in planned.keys if dataset is not None else ():
-                if key in unavailable.get(dataset.dataset, {}):
-                    label = f"{dataset.dataset} {key[:7]}"
-                    outcome.skipped.append(
-                        (PlannedRun(planned.job_name, label, key), unavailable[dataset.dataset][key])
-                    )
+    unavailable: dict[str, dict[str, str]] = {}
+    if source.mode == "snapshot":
+        unavailable = record_observations(instance, source).unavailable
+    for planned in plan:
+        dataset = _dataset_of(planned.job_name)
+        if dataset is not None:
+            add_partitions(instance, dataset, planned.keys)
+    staleness = Staleness(
+        defs, instance, force=force or bool(os.environ.get(FORCE_ENV)), present=_outputs_present(defs, warehouse)
+    )
+    build = _Build(defs, instance, reporter, staleness, always, unavailable, outcome)
+    for planned in plan:
+        status = build.step(planned)
+        if status == "failed":
+            break
+        (outcome.unchanged if status == "unchanged" else outcome.succeeded).append(planned)
+    for planned in plan:
+        dataset = _dataset_of(planned.job_name)
+        for key in planned.keys if dataset is not None else ():
+            if key in unavailable.get(dataset.dataset, {}):
+                label = f"{dataset.dataset} {key[:7]}"
+                outcome.skipped.append((PlannedRun(planned.job_name, label, key), unavailable[dataset.dataset][key]))
     outcome.seconds = time.perf_counter() - started
     return outcome

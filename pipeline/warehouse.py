@@ -3,16 +3,34 @@
 Researchers never open this file; they read the published copy (see assets/publish).
 """
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipeline.settings import local_path
+
+
+class WarehouseBusyError(dg.Failure):
+    """Another process has the warehouse open (DuckDB allows one writing process per file)."""
+
+
+def _busy_error(path: Path, error: duckdb.IOException) -> WarehouseBusyError | None:
+    """DuckDB's refusal of a file another process holds, as one line naming that process; None for other errors."""
+    held = re.search(r"Conflicting lock is held in (.*) \(PID (\d+)\)", str(error))
+    if held is None:
+        return None
+    program, pid = held.groups()
+    return WarehouseBusyError(
+        f"the warehouse {path} is open in another process (PID {pid}, {Path(program).name}), such as a run started "
+        "from the Dagster UI or the daemon; nothing was changed. Run again when it has finished."
+    )
 
 
 class WarehouseResource(DuckDBResource):
@@ -26,7 +44,13 @@ class WarehouseResource(DuckDBResource):
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         path = local_path(self.database)
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), config=dict(self.connection_config or {}))
+        try:
+            con = duckdb.connect(str(path), config=dict(self.connection_config or {}))
+        except duckdb.IOException as error:
+            busy = _busy_error(path, error)
+            if busy is None:
+                raise
+            raise busy from None
         try:
             yield con
         finally:

@@ -1,4 +1,5 @@
-"""Clear errors at the edges of `nhs-readiness run`: a second build while one runs, and a web build offline."""
+"""Clear errors at the edges of `nhs-readiness run`: a second build while one runs, a warehouse another process
+holds, and a web build offline."""
 
 import logging
 import os
@@ -9,6 +10,8 @@ import threading
 import time
 from pathlib import Path
 
+import dagster as dg
+import duckdb
 import pytest
 
 from pipeline.build_lock import build_lock, lock_path
@@ -17,6 +20,7 @@ from pipeline.fetch.http import DownloadError
 from pipeline.fetch.reachability import offline_message
 from pipeline.resources import SourceResource
 from pipeline.settings import PROJECT_ROOT
+from pipeline.warehouse import WarehouseBusyError, WarehouseResource
 
 ODS_URL = "https://www.odsdatasearchandexport.nhs.uk/api/getReport?report=etr"
 
@@ -52,6 +56,36 @@ def test_a_second_run_while_one_runs_stops_at_once_naming_it_and_touches_nothing
     assert "Traceback" not in second.stderr + second.stdout
     assert after == before  # no warehouse, no instance, no published file: nothing was created or changed
     assert seconds < 30  # at once: the lock is taken before anything is loaded
+
+
+def test_a_run_while_another_process_holds_the_warehouse_stops_with_one_line_and_touches_nothing(
+    tmp_path: Path,
+) -> None:
+    """A run started from the UI or the daemon does not take the build lock, but it holds DuckDB's lock on the
+    warehouse while it writes (this test process stands in for it)."""
+    env = _environment(tmp_path)
+    warehouse = Path(env["NHS_READINESS_WAREHOUSE"])
+    warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(warehouse)) as holder:
+        holder.execute("CREATE TABLE written_by_another_run AS SELECT 1 AS x")
+        before = _listing(tmp_path)
+        run = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", "run"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+        )
+        after = _listing(tmp_path)
+    assert run.returncode == 3
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert f"the warehouse {warehouse} is open in another process (PID {os.getpid()}, " in lines[0]
+    assert "Traceback" not in run.stderr + run.stdout
+    # the build lock is the only file it leaves (empty, in the folder it changed by that): no Dagster instance, no
+    # published file, the warehouse as it was
+    lock = "work/warehouse.duckdb.build-lock"
+    assert {k: v for k, v in after.items() if k not in {"work", lock}} == {
+        k: v for k, v in before.items() if k != "work"
+    }
+    assert lock in after
+    assert lock_path(warehouse).read_text() == ""
 
 
 OFFLINE_RUN = """
@@ -180,3 +214,29 @@ def test_the_next_build_learns_that_a_build_was_killed_and_not_after_a_clean_end
     lock_path(warehouse).write_text("12345")
     with build_lock(warehouse) as lock:
         assert lock.interrupted_pid is None
+
+
+HOLD_THE_WAREHOUSE = """
+import sys, time
+import duckdb
+with duckdb.connect(sys.argv[1]):
+    print("holding", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_an_asset_opening_a_warehouse_the_command_line_writes_fails_with_one_sentence(tmp_path: Path) -> None:
+    """What a UI or daemon run's step meets while `nhs-readiness run` (here a child process) holds the warehouse."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_WAREHOUSE, str(warehouse)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"holding\n"
+        with pytest.raises(WarehouseBusyError) as refused, WarehouseResource(database=str(warehouse)).get_connection():
+            pass
+    finally:
+        holder.kill()
+        holder.wait(timeout=60)
+    assert isinstance(refused.value, dg.Failure)  # Dagster shows its description, not a traceback
+    assert f"the warehouse {warehouse} is open in another process (PID {holder.pid}, " in refused.value.description
