@@ -38,22 +38,28 @@ def _listing(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in sorted(root.rglob("*"))}
 
 
+def _refused_run(env: dict[str, str]) -> str:
+    """`nhs-readiness run` refused: exit code 3, one line on stderr (returned), no traceback."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "run"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 3, run.stderr[-3000:]
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+    return lines[0]
+
+
 def test_a_second_run_while_one_runs_stops_at_once_naming_it_and_touches_nothing(tmp_path: Path) -> None:
     env = _environment(tmp_path)
     warehouse = Path(env["NHS_READINESS_WAREHOUSE"])
     with build_lock(warehouse):  # this test process is "the running build"
         before = _listing(tmp_path)
         started = time.monotonic()
-        second = subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "run"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
-        )
+        refusal = _refused_run(env)
         seconds = time.monotonic() - started
         after = _listing(tmp_path)
-    assert second.returncode == 3
-    lines = second.stderr.strip().splitlines()
-    assert len(lines) == 1, second.stderr
-    assert f"another build (PID {os.getpid()}) is writing {warehouse}" in lines[0]
-    assert "Traceback" not in second.stderr + second.stdout
+    assert f"another build (PID {os.getpid()}) is writing {warehouse}" in refusal
     assert after == before  # no warehouse, no instance, no published file: nothing was created or changed
     assert seconds < 30  # at once: the lock is taken before anything is loaded
 
@@ -69,15 +75,9 @@ def test_a_run_while_another_process_holds_the_warehouse_stops_with_one_line_and
     with duckdb.connect(str(warehouse)) as holder:
         holder.execute("CREATE TABLE written_by_another_run AS SELECT 1 AS x")
         before = _listing(tmp_path)
-        run = subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "run"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
-        )
+        refusal = _refused_run(env)
         after = _listing(tmp_path)
-    assert run.returncode == 3
-    lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1, run.stderr
-    assert f"the warehouse {warehouse} is open in another process (PID {os.getpid()}, " in lines[0]
-    assert "Traceback" not in run.stderr + run.stdout
+    assert f"the warehouse {warehouse} is open in another process (PID {os.getpid()}, " in refusal
     # the build lock is the only file it leaves (empty, in the folder it changed by that): no Dagster instance, no
     # published file, the warehouse as it was
     lock = "work/warehouse.duckdb.build-lock"
