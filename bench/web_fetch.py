@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline.fetch import show_notes_on_console, web_fetch
 from pipeline.fetch.discovery import clear_memo
 from pipeline.resources import SourceResource
-from tests.conftest import REAL_DATA
+from pipeline.settings import SNAPSHOT_DIR
 from tests.helpers.publisher_server import Reply, running_publisher
 
 RTT_URL = "https://www.england.nhs.uk/statistics/wp-content/uploads/sites/2/2026/06/Full-CSV-data-file-Apr26-ZIP.zip"
@@ -52,13 +52,13 @@ def _timed(label: str, action) -> float:
 
 
 def downloads(root: Path) -> None:
-    survey = REAL_DATA / "nhs-staff-survey-nss24-workbooks"
+    survey = SNAPSHOT_DIR / "nhs-staff-survey-nss24-workbooks"
     survey_zip = root / "NSS24-Detailed-spreadsheets.zip"
     with zipfile.ZipFile(survey_zip, "w", zipfile.ZIP_DEFLATED) as archive:
         for kind in ("national", "organisational"):
             name = f"NSS24 detailed spreadsheets {kind} results.xlsx"
             archive.write(survey / name, name)
-    rtt = (REAL_DATA / "rtt" / "20260430-RTT-April-2026-full-extract.csv.zip").read_bytes()
+    rtt = (SNAPSHOT_DIR / "rtt" / "20260430-RTT-April-2026-full-extract.csv.zip").read_bytes()
     with running_publisher() as server:
         server.publish(RTT_PAGE, Reply(f'<a href="{RTT_URL}">synthetic link</a>'.encode(), content_type="text/html"))
         server.publish(RTT_URL, Reply(rtt, content_type="application/zip", etag='"rtt"'))
@@ -67,7 +67,7 @@ def downloads(root: Path) -> None:
         server.publish(SURVEY_ZIP, Reply(survey_zip.read_bytes(), content_type="application/zip", etag='"nss24"'))
         months = _known_sickness()
         for month, (period, url) in enumerate(months, start=4):
-            csv = REAL_DATA / "sickness-absence" / f"nhs_sickness_absence_{period[:7]}.csv"
+            csv = SNAPSHOT_DIR / "sickness-absence" / f"nhs_sickness_absence_{period[:7]}.csv"
             server.publish(url, Reply(csv.read_bytes(), content_type="text/csv", etag=f'"{month}"'))
         source = SourceResource(
             mode="web", raw_dir=str(root / "raw"), url_rewrites=server.rewrites(), show_progress=False
@@ -109,7 +109,7 @@ def _run(label: str, env: dict[str, str], *args: str) -> None:
 def cli_runs(root: Path) -> None:
     print("nhs-readiness run (subprocess, warm Python environment)")
     with running_publisher() as server:
-        etr = (REAL_DATA / "ods" / "2026" / "etr.csv").read_bytes()
+        etr = (SNAPSHOT_DIR / "ods" / "2026" / "etr.csv").read_bytes()
         server.publish(ETR, Reply(etr, content_type="text/csv"))
         for mode in ("snapshot", "web"):
             env = os.environ | {

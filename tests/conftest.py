@@ -1,7 +1,6 @@
 """Shared fixtures: where the real public data is, and an isolated set of output locations per test."""
 
 import json
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -12,10 +11,7 @@ import pytest
 from filelock import FileLock
 
 from pipeline.settings import DATA_DIR, PROJECT_ROOT, SNAPSHOT_DIR
-from tests.helpers.absent import in_ci
 
-# the full real public data, for files data/snapshot/ does not ship: only where the environment names a folder
-REAL_DATA = Path(os.environ["NHS_READINESS_REAL_DATA"]) if os.environ.get("NHS_READINESS_REAL_DATA") else None
 NSS24_WORKBOOK = "NSS24 detailed spreadsheets organisational results.xlsx"
 # the full real data's name for a file the snapshot ships under another path (byte-identical)
 SNAPSHOT_ALIASES = {"ods/etr.csv": "ods/2025/etr.csv"}
@@ -49,15 +45,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=position)
 
 
-def real_files_view(target: Path, snapshot: Path, external: Path | None) -> Path:
+def real_files_view(target: Path, snapshot: Path) -> Path:
     """A folder laid out like the full real public data (its publishers' folders) whose files are links into
-    data/snapshot/ wherever the snapshot ships the file, and into `external` only for files it does not ship
-    (when `external` exists at all). So the tests read the shipped files on a fresh clone, and a test needing an
-    unshipped file meets a missing file (see `pytest_runtest_makereport`)."""
-    links: dict[str, Path] = {}
-    if external is not None and external.is_dir():
-        links |= {str(f.relative_to(external)): f for f in external.rglob("*") if f.is_file()}
-    links |= {str(f.relative_to(snapshot)): f for f in snapshot.rglob("*") if f.is_file()}
+    data/snapshot/, plus the full data's names for the files the snapshot ships under another path. A test needing a
+    file the snapshot does not ship meets a missing file, and fails saying so (see `pytest_runtest_makereport`)."""
+    links = {str(f.relative_to(snapshot)): f for f in snapshot.rglob("*") if f.is_file()}
     links |= {alias: snapshot / shipped for alias, shipped in SNAPSHOT_ALIASES.items()}
     for relative, source in links.items():
         link = target / relative
@@ -68,28 +60,23 @@ def real_files_view(target: Path, snapshot: Path, external: Path | None) -> Path
 
 @pytest.fixture(scope="session")
 def real_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real public files, read from data/snapshot/ wherever shipped; others only from the folder
-    NHS_READINESS_REAL_DATA names. A test needing a file neither has fails in CI, skips elsewhere."""
-    view = real_files_view(tmp_path_factory.mktemp("real_data"), SNAPSHOT_DIR, REAL_DATA)
+    """The real public files, read from data/snapshot/: a fresh clone runs every test that uses them, and nothing
+    is read from outside the repository."""
+    view = real_files_view(tmp_path_factory.mktemp("real_data"), SNAPSHOT_DIR)
     REAL_DATA_VIEWS.append(view)
     return view
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    """A test that failed on a real public file the snapshot does not ship says so, and outside CI skips."""
+    """A test that failed on a real public file the snapshot does not ship fails saying which file to ship."""
     report = yield
     error = call.excinfo.value if call.excinfo else None
     missing = Path(str(getattr(error, "filename", None) or ""))
     view = next((v for v in REAL_DATA_VIEWS if missing.is_relative_to(v)), None)
     if isinstance(error, FileNotFoundError) and view is not None:
         needed = missing.relative_to(view)
-        reason = f"needs the real public file {needed}, which data/snapshot/ does not ship; set NHS_READINESS_REAL_DATA"
-        if in_ci():
-            report.longrepr = f"{reason} (CI is set, so this fails instead of skipping)"
-        else:
-            report.outcome = "skipped"
-            report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {reason}")
+        report.longrepr = f"needs the real public file {needed}, which data/snapshot/ does not ship: add it there"
     return report
 
 

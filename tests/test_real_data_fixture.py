@@ -1,4 +1,4 @@
-"""The tests' real public files come from data/snapshot/ on a fresh clone; an unshipped one fails in CI."""
+"""The tests' real public files come from data/snapshot/; a test needing an unshipped one fails, and says which."""
 
 import os
 import subprocess
@@ -10,23 +10,12 @@ from tests.conftest import real_files_view
 
 
 def test_the_view_reads_every_shipped_file_from_the_snapshot(tmp_path: Path) -> None:
-    view = real_files_view(tmp_path / "view", SNAPSHOT_DIR, None)  # a fresh clone: no full real data
+    view = real_files_view(tmp_path / "view", SNAPSHOT_DIR)
     etr = view / "ods" / "2026" / "etr.csv"
     assert etr.resolve() == (SNAPSHOT_DIR / "ods" / "2026" / "etr.csv").resolve()
     assert (view / "ods" / "etr.csv").read_bytes() == (SNAPSHOT_DIR / "ods" / "2025" / "etr.csv").read_bytes()
     shipped = {str(f.relative_to(SNAPSHOT_DIR)) for f in SNAPSHOT_DIR.rglob("*") if f.is_file()}
     assert shipped <= {str(f.relative_to(view)) for f in view.rglob("*")}
-
-
-def test_the_snapshot_wins_over_the_full_data_and_unshipped_files_come_from_it(tmp_path: Path) -> None:
-    external = tmp_path / "real"
-    (external / "ods" / "2026").mkdir(parents=True)
-    (external / "ods" / "2026" / "etr.csv").write_text("not the shipped bytes")
-    (external / "extra").mkdir()
-    (external / "extra" / "only_here.csv").write_text("a\n1\n")
-    view = real_files_view(tmp_path / "view", SNAPSHOT_DIR, external)
-    assert (view / "ods" / "2026" / "etr.csv").read_bytes() == (SNAPSHOT_DIR / "ods" / "2026" / "etr.csv").read_bytes()
-    assert (view / "extra" / "only_here.csv").read_text() == "a\n1\n"
 
 
 def _pytest(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
@@ -42,26 +31,20 @@ def _pytest(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_real_data_tests_pass_without_the_full_real_data_in_ci(tmp_path: Path) -> None:
-    """Files whose tests read real files through the fixture, run with no full real data and CI set: none skips."""
-    result = _pytest(
-        ["tests/test_ods.py", "tests/fetch/test_zipsafe.py", "-rs"],
-        NHS_READINESS_REAL_DATA=str(tmp_path / "no_full_data"),
-        CI="1",
-    )
+def test_real_data_tests_pass_with_nothing_but_the_snapshot() -> None:
+    """Files whose tests read real files through the fixture: all pass, none skips."""
+    result = _pytest(["tests/test_ods.py", "tests/fetch/test_zipsafe.py", "-rs"])
     assert result.returncode == 0, result.stdout[-3000:]
     assert "passed" in result.stdout and "skipped" not in result.stdout, result.stdout[-3000:]
 
 
-def test_a_test_needing_an_unshipped_file_fails_in_ci_and_skips_elsewhere(tmp_path: Path) -> None:
+def test_a_test_needing_an_unshipped_file_fails_naming_it_with_or_without_ci(tmp_path: Path) -> None:
     needing = tmp_path / "test_needs_unshipped.py"
     needing.write_text(
         "def test_needs(real_data):\n    (real_data / 'nhs-staff-survey' / '2017.NHS-detailed.csv').read_bytes()\n"
     )
     args = ["-p", "tests.conftest", "--rootdir", str(tmp_path), str(needing), "-rs"]
-    no_full_data = str(tmp_path / "no_full_data")
-    in_ci = _pytest(args, NHS_READINESS_REAL_DATA=no_full_data, CI="true")
-    assert in_ci.returncode == 1 and "1 failed" in in_ci.stdout, in_ci.stdout[-3000:]
-    assert "2017.NHS-detailed.csv, which data/snapshot/ does not ship" in in_ci.stdout
-    local = _pytest(args, NHS_READINESS_REAL_DATA=no_full_data)
-    assert local.returncode == 0 and "1 skipped" in local.stdout, local.stdout[-3000:]
+    for environment in ({"CI": "true"}, {}):
+        result = _pytest(args, **environment)
+        assert result.returncode == 1 and "1 failed" in result.stdout, result.stdout[-3000:]
+        assert "2017.NHS-detailed.csv, which data/snapshot/ does not ship" in result.stdout

@@ -23,7 +23,6 @@ from assets.publish.report.site_check import report_problems
 from pipeline.settings import PROJECT_ROOT
 from tests.conftest import SnapshotBuild
 from tests.helpers import report_frames as rf
-from tests.helpers.absent import absent
 
 SCREENSHOTS = PROJECT_ROOT / "tests" / "output"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -275,7 +274,7 @@ def chromium() -> Iterator[object]:
     import playwright.sync_api as playwright  # a dev dependency: its absence fails the test, never skips it
 
     if not Path(CHROMIUM).exists():
-        absent("Chromium is absent: `apt-get install -y chromium` (.ci/run installs it or fails)")
+        pytest.fail("Chromium is absent: `apt-get install -y chromium` (.ci/run installs it or fails)", pytrace=False)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as driver, tempfile.TemporaryDirectory() as profile:
         browser = driver.chromium.launch_persistent_context(
