@@ -8,6 +8,8 @@ NHS_READINESS_WAREHOUSE gets its own history. It is created on first use with th
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +47,19 @@ def project_instance() -> "DagsterInstance":
 
     share_sqlite_engines()
     return DagsterInstance.from_config(str(dagster_home()))
+
+
+@contextmanager
+def opened_project_instance() -> Iterator["DagsterInstance"]:
+    """`project_instance`, disposed on leaving, with the SQLite connections kept open for it closed."""
+    from pipeline.sqlite_engines import release_engines
+
+    instance = project_instance()
+    try:
+        yield instance
+    finally:
+        instance.dispose()
+        release_engines()
 
 
 def use_project_instance() -> Path:

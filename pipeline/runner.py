@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from pipeline.dagster_home import opened_project_instance
 from pipeline.jobs import DOWNSTREAM_JOB, REFERENCE_JOB
 from pipeline.partition_events import UNAVAILABLE
 from pipeline.partitions import PARTITIONED_DATASETS, PartitionedDataset, add_partitions, listed_partitions
 from pipeline.planning import PartitionRange, stale_ranges
 from pipeline.progress import ProgressReporter, progress_logger_def, root_cause
 from pipeline.resources import PublishTargetResource, SourceResource
-from pipeline.sqlite_engines import release_engines
 from pipeline.staleness import Staleness
 from pipeline.warehouse import WarehouseResource, table_names
 
@@ -79,13 +79,6 @@ def _has_assets(defs: dg.Definitions, job_name: str) -> bool:
         return bool(defs.resolve_job_def(job_name).asset_layer.selected_asset_keys)
     except dg.DagsterInvariantViolationError:  # no such job: the dataset has no assets yet
         return False
-
-
-def project_instance() -> dg.DagsterInstance:
-    """The instance `nhs-readiness ui` shows: DAGSTER_HOME, or the project's own beside the warehouse."""
-    from pipeline import dagster_home
-
-    return dagster_home.project_instance()
 
 
 def _outputs_present(defs: dg.Definitions, warehouse: WarehouseResource):
@@ -201,19 +194,15 @@ def execute_plan(
 ) -> BuildOutcome:
     """Run each planned step in process, restricted to its stale assets and partitions. A period the publisher has
     no file for is reported and skipped; any other failure stops the build before publication, so the last
-    published file stays as it was. An instance opened here is closed at the end, with the SQLite connections
-    kept open for it (pipeline/sqlite_engines.py)."""
+    published file stays as it was. Without `instance`, the project's (the one `nhs-readiness ui` shows) is opened
+    and closed here."""
     warehouse: WarehouseResource = defs.resources["warehouse"]  # type: ignore[assignment]
     # opened first: when another process holds the warehouse, the build stops before it touches the instance
     with warehouse.kept_open():
         if instance is not None:
-            return _execute_plan(defs, list(plan), reporter, instance, force)
-        instance = project_instance()
-        try:
-            return _execute_plan(defs, list(plan), reporter, instance, force)
-        finally:
-            instance.dispose()
-            release_engines()
+            return _execute_plan(defs, list(plan), reporter, instance, warehouse, force)
+        with opened_project_instance() as opened:
+            return _execute_plan(defs, list(plan), reporter, opened, warehouse, force)
 
 
 def _execute_plan(
@@ -221,13 +210,13 @@ def _execute_plan(
     plan: list[PlannedRun],
     reporter: ProgressReporter,
     instance: dg.DagsterInstance,
+    warehouse: WarehouseResource,
     force: bool,
 ) -> BuildOutcome:
     from assets.ingest.source_files import record_observations
 
     outcome = BuildOutcome()
     started = time.perf_counter()
-    warehouse: WarehouseResource = defs.resources["warehouse"]  # type: ignore[assignment]
     source: SourceResource = defs.resources["source"]  # type: ignore[assignment]
     # snapshot files are observed here, cheaply; in web mode observing would mean downloading, so the ingest
     # assets run every time instead (conditional requests against the cache) and give the fetched files' SHA-256

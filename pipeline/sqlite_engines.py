@@ -12,7 +12,8 @@ mode closing a file's last connection checkpoints the log into the database file
 - A run's own event-log file keeps opening and closing its connection, because the UI follows a run live by
   watching that file change, which it does only when a closing connection checkpoints the log into it.
 
-`release_engines` closes the kept connections; the build calls it when it is done with the instance.
+`release_engines` closes the kept connections; `dagster_home.opened_project_instance` calls it as it closes the
+instance.
 """
 
 import importlib

@@ -10,7 +10,7 @@ import sqlalchemy
 from sqlalchemy.pool import NullPool, QueuePool
 
 from pipeline import sqlite_engines
-from pipeline.dagster_home import project_instance
+from pipeline.dagster_home import opened_project_instance
 from pipeline.settings import PROJECT_ROOT
 
 READ_PARTITIONS = """
@@ -48,28 +48,26 @@ def test_queries_reuse_one_engine_per_file_and_other_processes_see_the_writes(
         opened.append(dbapi_connection.execute("PRAGMA database_list").fetchone()[2])
 
     sqlalchemy.event.listen(sqlalchemy.pool.Pool, "connect", count_connection)
-    instance = project_instance()
     try:
-        opened_by_setup = opened.count(str(index))
-        for month in ("2024-04-01", "2024-05-01", "2024-06-01"):
-            instance.add_dynamic_partitions("ae_months", [month])
-            instance.get_dynamic_partitions("ae_months")
-        # six reads and writes of dynamic partitions: one engine, and the connection the instance's setup opened
-        # stays open for them all (without it, each opens and closes a connection of its own)
-        assert created.count(f"sqlite:///{index}") == 1, created
-        assert opened.count(str(index)) == opened_by_setup, opened
-        assert index.with_name("index.db-wal").exists()  # the open connection's write-ahead log
-        # while the connection is open, a process without the patch reads what this one wrote
-        other = subprocess.run(
-            [sys.executable, "-c", READ_PARTITIONS, str(home)], cwd=PROJECT_ROOT, capture_output=True, text=True
-        )
-        assert other.returncode == 0, other.stderr[-2000:]
-        assert other.stdout.strip().splitlines()[-1] == "2024-04-01,2024-05-01,2024-06-01"
+        with opened_project_instance() as instance:
+            opened_by_setup = opened.count(str(index))
+            for month in ("2024-04-01", "2024-05-01", "2024-06-01"):
+                instance.add_dynamic_partitions("ae_months", [month])
+                instance.get_dynamic_partitions("ae_months")
+            # six reads and writes of dynamic partitions: one engine, and the connection the instance's setup opened
+            # stays open for them all (without it, each opens and closes a connection of its own)
+            assert created.count(f"sqlite:///{index}") == 1, created
+            assert opened.count(str(index)) == opened_by_setup, opened
+            assert index.with_name("index.db-wal").exists()  # the open connection's write-ahead log
+            # while the connection is open, a process without the patch reads what this one wrote
+            other = subprocess.run(
+                [sys.executable, "-c", READ_PARTITIONS, str(home)], cwd=PROJECT_ROOT, capture_output=True, text=True
+            )
+            assert other.returncode == 0, other.stderr[-2000:]
+            assert other.stdout.strip().splitlines()[-1] == "2024-04-01,2024-05-01,2024-06-01"
     finally:
-        instance.dispose()
-        sqlite_engines.release_engines()
         sqlalchemy.event.remove(sqlalchemy.pool.Pool, "connect", count_connection)
-    # released: the last connection closed, which folds the write-ahead log into the database file
+    # left: the instance disposed and its last connection closed, which folds the write-ahead log into the file
     assert not index.with_name("index.db-wal").exists()
 
 
