@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from pipeline.memory import return_freed_memory_after_step
+from pipeline.memory import return_freed_memory
 from pipeline.partitions import PARTITIONED_DATASETS
 
 if TYPE_CHECKING:  # not exported by dagster's public API
@@ -17,6 +17,14 @@ if TYPE_CHECKING:  # not exported by dagster's public API
 
 REFERENCE_JOB = "reference_job"
 DOWNSTREAM_JOB = "downstream_job"
+
+
+@dg.success_hook(name="return_freed_memory")
+def return_freed_memory_after_step(_context: dg.HookContext) -> None:
+    """Hand what the step freed back to the operating system (pipeline/memory.py, decision 36)."""
+    return_freed_memory()
+
+
 HOOKS = {return_freed_memory_after_step}
 
 

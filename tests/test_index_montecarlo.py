@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assets.factors.scoring import score_barriers, score_factors
+from assets.index import montecarlo, sobol
 from assets.index.aggregate import aggregate_index
 from assets.index.montecarlo import draw_values, simulate, year_arrays
 from assets.index.readiness import readiness_tables
@@ -128,6 +129,22 @@ def test_a_fixed_seed_gives_identical_tables_and_another_seed_does_not(framework
     assert first.factor_scores.equals(again.factor_scores)
     assert first.barrier_scores.equals(again.barrier_scores)
     assert not first.factor_scores.equals(other.factor_scores)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_the_scoring_threads_change_no_draw(framework, monkeypatch, threads: int) -> None:
+    """400 draws are 40 blocks on the pool: every draw, and the Sobol model runs, are the same with one thread."""
+    indicators = _indicators(framework)
+    (pooled,) = simulate(indicators, framework).values()
+    pooled_sobol = sobol.first_order(pooled.arrays, framework, 64)
+    monkeypatch.setattr(montecarlo, "SCORING_THREADS", threads)
+    monkeypatch.setattr(sobol, "SCORING_THREADS", threads)
+    (alone,) = simulate(indicators, framework).values()
+    for name in ("factors", "barriers", "index", "rank"):
+        np.testing.assert_array_equal(getattr(alone, name), getattr(pooled, name), strict=True)
+    assert pooled.index.shape == (400, 10)
+    for name, indices in sobol.first_order(alone.arrays, framework, 64).items():
+        np.testing.assert_array_equal(indices, pooled_sobol[name], strict=True)
 
 
 def test_every_interval_contains_its_point_estimate(framework) -> None:

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 from pipeline.definitions import defs
-from pipeline.memory import return_freed_memory_after_step
+from pipeline.jobs import return_freed_memory_after_step
 from pipeline.settings import PROJECT_ROOT
 
 # 160 MB in 8 KB blocks (each its own malloc), every other one then freed: holes the heap's top cannot give back,

@@ -12,6 +12,8 @@ Missingness, peers and which trusts are ranked do not change between draws. Draw
 stream SeedSequence([seed, survey_year, stream]) in fixed chunks, so reruns are identical.
 """
 
+import os
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +24,8 @@ from assets.indicators.framework import PERFORMANCE_SOURCE, Framework, Settings
 
 CHUNK = 100
 BLOCK = 10
+# one scoring thread per core: the work is NumPy loops and BLAS calls, which run without the GIL
+SCORING_THREADS = os.cpu_count() or 1
 FIXED, PERCENT, SCORE = 0, 1, 2
 KIND_OF_VALUE_TYPE = {
     "pct_favourable": PERCENT,
@@ -261,6 +265,22 @@ def _ranks(index: np.ndarray, a: YearArrays) -> np.ndarray:
     return ranks
 
 
+def _score_block(
+    a: YearArrays,
+    settings: Settings,
+    values: np.ndarray,
+    factor_weights: np.ndarray,
+    barrier_weights: np.ndarray,
+    index_weights: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(factors, barriers, index, rank) of a block of draws from their values and weights."""
+    scores = normalise_draws(values * a.orientation[:, a.used], a, settings.normalisation)
+    factors = np.where(a.factor_scored, _weighted_means(scores, a, factor_weights, a.factor_membership), np.nan)
+    barriers = np.where(a.barrier_scored, _weighted_means(scores, a, barrier_weights, a.barrier_membership), np.nan)
+    index = _index(factors, index_weights, settings, settings.aggregation)
+    return factors, barriers, index, _ranks(index, a)
+
+
 def simulate_year(
     a: YearArrays,
     settings: Settings,
@@ -270,32 +290,40 @@ def simulate_year(
     perturb_values: bool = True,
     perturb_weights: bool = True,
 ) -> YearDraws:
-    """Run the Monte Carlo for one survey year: the random numbers CHUNK draws at a time (so the stream, and every
-    draw, stays as it is), the scores BLOCK draws at a time (each draw is computed on its own; small blocks keep
-    the temporaries in the processor's cache, about twice as fast as whole chunks)."""
+    """Run the Monte Carlo for one survey year. The random numbers are drawn CHUNK draws at a time in this thread,
+    in stream order, so every draw stays as it is. The scores are computed BLOCK draws at a time on a pool of
+    threads: a block's draws are scored on their own (small blocks keep the temporaries in the processor's cache),
+    NumPy releases the GIL in its loops and in the binomial draws, and the next chunk is drawn while the last one
+    is scored. Each block's result lands in its own place, so the output does not depend on the threads."""
     draws = draws or settings.mc_draws
     rng = np.random.default_rng(np.random.SeedSequence([settings.seed, a.survey_year, stream]))
     concentration = settings.dirichlet_concentration if perturb_weights else None
     one_factor_index = np.ones((a.factor_weights.size, 1))
-    fixed, orientation = a.values[None, :, a.used], a.orientation[:, a.used]
-    parts: dict[str, list[np.ndarray]] = {"factors": [], "barriers": [], "index": [], "rank": []}
-    for start in range(0, draws, CHUNK):
-        n = min(CHUNK, draws - start)
-        values = draw_values(a, rng, n, settings.design_effect) if perturb_values else fixed.repeat(n, 0)
-        factor_weights = _dirichlet_weights(a.weights, a.factor_membership, rng, n, concentration)
-        barrier_weights = _dirichlet_weights(a.weights, a.barrier_membership, rng, n, concentration)
-        index_weights = _dirichlet_weights(a.factor_weights, one_factor_index, rng, n, concentration)
-        for block in (slice(b, b + BLOCK) for b in range(0, n, BLOCK)):
-            scores = normalise_draws(values[block] * orientation, a, settings.normalisation)
-            factors = _weighted_means(scores, a, factor_weights[block], a.factor_membership)
-            factors = np.where(a.factor_scored, factors, np.nan)
-            barriers = _weighted_means(scores, a, barrier_weights[block], a.barrier_membership)
-            index = _index(factors, index_weights[block], settings, settings.aggregation)
-            parts["factors"].append(factors)
-            parts["barriers"].append(np.where(a.barrier_scored, barriers, np.nan))
-            parts["index"].append(index)
-            parts["rank"].append(_ranks(index, a))
-    return YearDraws(arrays=a, **{name: np.concatenate(chunks) for name, chunks in parts.items()})
+    fixed = a.values[None, :, a.used]
+    scored: list[Future[tuple[np.ndarray, ...]]] = []
+    with ThreadPoolExecutor(SCORING_THREADS) as pool:
+        for start in range(0, draws, CHUNK):
+            n = min(CHUNK, draws - start)
+            values = draw_values(a, rng, n, settings.design_effect) if perturb_values else fixed.repeat(n, 0)
+            factor_weights = _dirichlet_weights(a.weights, a.factor_membership, rng, n, concentration)
+            barrier_weights = _dirichlet_weights(a.weights, a.barrier_membership, rng, n, concentration)
+            index_weights = _dirichlet_weights(a.factor_weights, one_factor_index, rng, n, concentration)
+            # at most one chunk scored ahead of the one being drawn, so memory stays at two chunks' values
+            wait(scored[: max(0, len(scored) - CHUNK // BLOCK)])
+            scored += [
+                pool.submit(
+                    _score_block, a, settings, values[b], factor_weights[b], barrier_weights[b], index_weights[b]
+                )
+                for b in (slice(b, b + BLOCK) for b in range(0, n, BLOCK))
+            ]
+        factors, barriers, index, rank = zip(*(future.result() for future in scored), strict=True)
+    return YearDraws(
+        arrays=a,
+        factors=np.concatenate(factors),
+        barriers=np.concatenate(barriers),
+        index=np.concatenate(index),
+        rank=np.concatenate(rank),
+    )
 
 
 def simulate(

@@ -14,12 +14,15 @@ interactions. Per trust the estimate is noisy (it can fall slightly outside 0-1 
 median over a group's trusts is the stable summary.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import polars as pl
 
 from assets.index.aggregate import to_unit_interval
 from assets.index.montecarlo import (
     BLOCK,
+    SCORING_THREADS,
     YearArrays,
     _dirichlet_weights,
     _ranks,
@@ -58,15 +61,16 @@ def _sample(a: YearArrays, framework: Framework, rng: np.random.Generator, n: in
 
 
 def _model(a: YearArrays, framework: Framework, runs: dict[str, object]) -> np.ndarray:
-    """(n, T) rank within group in each run (nan for trusts that are not ranked), BLOCK runs at a time (each run is
-    computed on its own, so the blocks change no value; they keep the temporaries in the processor's cache)."""
+    """(n, T) rank within group in each run (nan for trusts that are not ranked), BLOCK runs at a time on a pool of
+    threads (each run is computed on its own, so neither the blocks nor the threads change a value; small blocks
+    keep the temporaries in the processor's cache)."""
     n = runs["sampling"].shape[0]
-    return np.concatenate(
-        [
-            _model_runs(a, framework, {name: _rows(value, slice(start, start + BLOCK)) for name, value in runs.items()})
-            for start in range(0, n, BLOCK)
-        ]
-    )
+    blocks = [
+        {name: _rows(value, slice(start, start + BLOCK)) for name, value in runs.items()}
+        for start in range(0, n, BLOCK)
+    ]
+    with ThreadPoolExecutor(SCORING_THREADS) as pool:
+        return np.concatenate(list(pool.map(lambda block: _model_runs(a, framework, block), blocks)))
 
 
 def _rows(value: object, rows: slice) -> object:
