@@ -3,7 +3,7 @@
 import json
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,20 +16,21 @@ NSS24_WORKBOOK = "NSS24 detailed spreadsheets organisational results.xlsx"
 # the full real data's name for a file the snapshot ships under another path (byte-identical)
 SNAPSHOT_ALIASES = {"ods/etr.csv": "ods/2025/etr.csv"}
 REAL_DATA_VIEWS: list[Path] = []  # the session's real_data folder, for the report hook below
-# The suite runs on two pytest-xdist workers, one test file at a time each (pyproject's addopts: --dist loadfile).
+# The suite runs on three pytest-xdist workers, one test file at a time each (pyproject's addopts: --dist loadfile).
 # Files are handed out in collection order, so the longest go first and the short ones fill in around them; the
-# rest keep pytest's order. Seconds measured on one process (docs/testing.md).
+# rest keep pytest's order (docs/testing.md).
 LONGEST_FIRST = (
-    "tests/test_postgres_team.py",  # ~165 s, much of it waiting: a build on PostgreSQL and a real daemon tick
-    # the shared snapshot build (~40 s) starts here, on another worker, so that it is ready for every file after
-    "tests/test_concurrent_reader.py",
-    "tests/test_dagster_staleness.py",  # ~80 s: its own build of a copied project, and reruns
+    "tests/test_postgres_team.py",  # much of it waiting: a build on PostgreSQL and a real daemon tick
+    # the shared small build starts here, on another worker, and the whole snapshot's build on the third, so
+    # both are ready, or nearly, for the files after them
+    "tests/test_dagster_staleness.py",
+    "tests/test_report_browser_a11y.py",
     "tests/test_crash_safety.py",
-    "tests/corpus/test_pipeline.py",  # ~70 s: a build of a small snapshot, broken files, reruns
+    "tests/corpus/test_pipeline.py",
+    "tests/test_concurrent_reader.py",
     "tests/fetch/test_web_run.py",
     "tests/test_dagster_daemon.py",
     "tests/test_performance_pipeline.py",
-    "tests/test_report_browser_a11y.py",
     "tests/test_dagster_dev.py",
 )
 
@@ -150,21 +151,45 @@ class SessionBuild(SnapshotBuild):
 
 @pytest.fixture(scope="session")
 def snapshot_build(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> SessionBuild:
-    """The whole pipeline run once on the snapshot, shared by the tests that need a good build to start from
-    (a full build with the report costs about a minute; tests must not write into it: use copy_to).
+    """The whole pipeline run once on the snapshot, shared by the tests that check published figures (a full
+    build with the report costs about a minute; tests must not write into it: use copy_to).
 
     Every location is moved out of the project (the snapshot copied elsewhere, raw cache, warehouse, published
-    outputs and a persistent DAGSTER_HOME), so this build also shows that nothing depends on data/.
+    outputs and a persistent DAGSTER_HOME), so this build also shows that nothing depends on data/."""
+    return _shared_build(
+        "snapshot_build", tmp_path_factory, request, lambda target: shutil.copytree(SNAPSHOT_DIR, target)
+    )
 
-    Under pytest-xdist the build is shared by the workers too: the first worker to need it builds it in the
-    session's common temporary folder while holding a file lock, the others wait for it and read its record."""
+
+@pytest.fixture(scope="session")
+def small_build(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> SessionBuild:
+    """The pipeline run once on a small snapshot of real files of every kind (one survey year, a few months:
+    `small_snapshot_rows`), shared by the tests that need a good build to rebuild, kill or republish but check no
+    published figure. It builds in about a third of the time of the whole snapshot."""
+    from tests.helpers.operations import small_snapshot_rows
+    from tests.helpers.performance import private_snapshot
+
+    return _shared_build(
+        "small_build", tmp_path_factory, request, lambda target: private_snapshot(target, small_snapshot_rows())
+    )
+
+
+def _shared_build(
+    name: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    make_snapshot: Callable[[Path], object],
+) -> SessionBuild:
+    """A build shared by every test of the session. Under pytest-xdist it is shared by the workers too: the first
+    worker to need it builds it in the session's common temporary folder while holding a file lock, the others
+    wait for it and read its record."""
     if not hasattr(request.config, "workerinput"):  # one process (-n 0): the session's own folder
-        return _build_snapshot(tmp_path_factory.mktemp("snapshot_build"))
+        return _build(tmp_path_factory.mktemp(name), make_snapshot)
     common = tmp_path_factory.getbasetemp().parent  # pytest-xdist: one folder per run, shared by its workers
-    record = common / "snapshot_build.json"
-    with FileLock(common / "snapshot_build.lock"):
+    record = common / f"{name}.json"
+    with FileLock(common / f"{name}.lock"):
         if not record.exists():
-            build = _build_snapshot(common / "snapshot_build")
+            build = _build(common / name, make_snapshot)
             fields = {"root": str(build.root), "snapshot": str(build.snapshot), "seconds": build.seconds}
             record.write_text(json.dumps({**fields, "data_changes": build.data_changes}))
     saved = json.loads(record.read_text())
@@ -172,7 +197,7 @@ def snapshot_build(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
     return SessionBuild(Path(saved["root"]), Path(saved["snapshot"]), saved["seconds"], changes)
 
 
-def _build_snapshot(root: Path) -> SessionBuild:
+def _build(root: Path, make_snapshot: Callable[[Path], object]) -> SessionBuild:
     from pipeline.cli import main
     from tests.helpers.operations import tree_listing
 
@@ -180,7 +205,7 @@ def _build_snapshot(root: Path) -> SessionBuild:
     root.mkdir(parents=True)
     snapshot = root.parent / f"{root.name}-snapshot" / "snapshot"
     shutil.rmtree(snapshot, ignore_errors=True)
-    shutil.copytree(SNAPSHOT_DIR, snapshot)
+    make_snapshot(snapshot)
     build = SnapshotBuild(root, snapshot, 0.0)
     dagster_home = root / "dagster_home"
     dagster_home.mkdir()

@@ -78,10 +78,11 @@ def _kill_loop(build: SnapshotBuild, trials: int, seed: int) -> None:
     _finish(env, build, good)
 
 
-def test_sigkill_while_publishing_and_while_staging(snapshot_build: SnapshotBuild, tmp_path: Path) -> None:
+def test_sigkill_while_publishing_and_while_staging(small_build: SnapshotBuild, tmp_path: Path) -> None:
     """The two moments that matter, aimed at rather than hit by chance: while the new file is being written beside
-    the published one, and while a forced rebuild writes the staged tables of the warehouse."""
-    build = snapshot_build.copy_to(tmp_path / "build", instance=True)
+    the published one, and while a forced rebuild writes the staged tables of the warehouse (on a copy of the
+    shared small build: the full loop below kills builds of the whole snapshot)."""
+    build = small_build.copy_to(tmp_path / "build", instance=True)
     env = {**os.environ, **build.environment}
     env.pop("DAGSTER_HOME", None)
     published, good, rng = build.published, content_digest(build.published), random.Random(1)

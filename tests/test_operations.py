@@ -3,9 +3,11 @@
 from pathlib import Path
 
 import dagster as dg
+import pytest
 import yaml
 
 from assets.ingest.ods import raw_ods
+from pipeline.dagster_home import dagster_home
 from pipeline.resources import PublishTargetResource, SourceResource
 from pipeline.sensors import run_failure_summary
 from pipeline.settings import PROJECT_ROOT
@@ -44,6 +46,21 @@ def test_failure_sensor_writes_a_summary_naming_the_failed_step(tmp_path: Path) 
     assert summary.startswith("# Run failed: __ephemeral_asset_job__")
     assert "step `raw_ods`: **SourceUnavailableError**: snapshot manifest lists ods/2026/etr.csv" in summary
     assert "No published file exists yet" in summary
+
+
+def test_without_dagster_home_the_instance_is_made_beside_the_warehouse_from_the_shipped_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("NHS_READINESS_WAREHOUSE", str(tmp_path / "work" / "warehouse.duckdb"))
+    home = dagster_home()
+    assert home == tmp_path / "work" / "dagster_home"
+    shipped = (PROJECT_ROOT / "pipeline" / "instance" / "dagster.yaml").read_text()
+    assert (home / "dagster.yaml").read_text() == shipped
+    (home / "dagster.yaml").write_text(shipped + "# the user's own edit\n")
+    assert dagster_home() == home and (home / "dagster.yaml").read_text().endswith("# the user's own edit\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "elsewhere"))
+    assert dagster_home() == tmp_path / "elsewhere" and (tmp_path / "elsewhere" / "dagster.yaml").exists()
 
 
 def test_instance_template_turns_telemetry_off_and_runs_one_writer_at_a_time(tmp_path: Path) -> None:
