@@ -1,4 +1,5 @@
-"""Each step hands the memory it freed back to the operating system (pipeline/memory.py, decision 36)."""
+"""The C heap keeps two arenas, and each step hands the memory it freed back to the operating system
+(pipeline/memory.py, decisions 36 and 37)."""
 
 import subprocess
 import sys
@@ -22,6 +23,50 @@ before = resident_mb()
 assert return_freed_memory()
 print(before - resident_mb())
 """
+
+
+# six threads allocate at once, then glibc's malloc_info lists the heap's arenas ("<heap nr=...>")
+ARENAS_AFTER_SIX_THREADS = """
+import ctypes, os, re, sys, tempfile, threading
+if sys.argv[1] == "with_pipeline":
+    import pipeline
+libc = ctypes.CDLL(None)
+libc.fdopen.restype = ctypes.c_void_p
+together = threading.Barrier(6)
+
+def allocate():
+    together.wait()
+    blocks = [bytearray(4096) for _ in range(100)]
+    together.wait()
+
+threads = [threading.Thread(target=allocate) for _ in range(6)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+with tempfile.TemporaryFile() as report:
+    stream = ctypes.c_void_p(libc.fdopen(os.dup(report.fileno()), b"w"))
+    libc.malloc_info(0, stream)
+    libc.fclose(stream)
+    report.seek(0)
+    print(len(re.findall(rb'<heap nr="[0-9]+">', report.read())))
+"""
+
+
+def _arenas(*argument: str) -> int:
+    child = subprocess.run(
+        [sys.executable, "-c", ARENAS_AFTER_SIX_THREADS, *argument],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(child.stdout)
+
+
+def test_importing_the_pipeline_caps_the_heap_at_two_arenas_before_any_thread_starts() -> None:
+    assert _arenas("with_pipeline") == 2
+    assert _arenas("without") > 2  # glibc's own limit is eight per core
 
 
 def test_every_job_returns_freed_memory_after_each_step() -> None:
