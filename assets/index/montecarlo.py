@@ -24,8 +24,8 @@ from assets.indicators.framework import PERFORMANCE_SOURCE, Framework, Settings
 
 CHUNK = 100
 BLOCK = 10
-# one scoring thread per core: the work is NumPy loops and BLAS calls, which run without the GIL
-SCORING_THREADS = os.cpu_count() or 1
+# one scoring thread per core this process may use: the work is NumPy loops and BLAS calls, which run without the GIL
+SCORING_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 FIXED, PERCENT, SCORE = 0, 1, 2
 KIND_OF_VALUE_TYPE = {
     "pct_favourable": PERCENT,
