@@ -27,8 +27,8 @@ def _wait_for(path: Path, seconds: float) -> None:
 
 @pytest.fixture
 def stale_copy(small_build: SnapshotBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SnapshotBuild:
-    """A private copy of the shared small build with its Dagster instance, whose warehouse lacks one table that only the
-    published file reads: `nhs-readiness run` there rebuilds that table and republishes, without a whole build
+    """A private copy of the shared small build with its Dagster instance, whose warehouse lacks one table that only
+    the published file reads: `nhs-readiness run` there rebuilds that table and republishes, without a whole build
     (the republication is the step a reader can meet)."""
     build = small_build.copy_to(tmp_path / "build", instance=True)
     with duckdb.connect(str(build.warehouse)) as con:

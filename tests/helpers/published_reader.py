@@ -19,8 +19,8 @@ PAUSE_SECONDS = 0.02
 
 def read_once(published: Path, filled: set[str]) -> tuple[int, list[str]]:
     """One round of queries; the problems found (empty when every table is whole). `filled` holds the tables that
-    had rows in an earlier round: a table of the build may be empty (the small build has no unmatched trust), but
-    one that had rows must not be read empty."""
+    had rows in an earlier round: a table of the build may be empty (the small build's one survey year has no
+    year-on-year change), but one that had rows must not be read empty."""
     inode = os.stat(published).st_ino
     problems = []
     con = duckdb.connect(str(published), read_only=True)
