@@ -133,7 +133,8 @@ def test_a_fixed_seed_gives_identical_tables_and_another_seed_does_not(framework
 
 @pytest.mark.parametrize("threads", [1, 3])
 def test_the_scoring_threads_change_no_draw(framework, monkeypatch, threads: int) -> None:
-    """400 draws are 40 blocks on the pool: every draw, and the Sobol model runs, are the same with one thread."""
+    """400 draws are 40 blocks on the pool: every draw, and every Sobol index, is the same on one or three threads
+    as on the default pool (one thread per usable core)."""
     indicators = _indicators(framework)
     (pooled,) = simulate(indicators, framework).values()
     pooled_sobol = sobol.first_order(pooled.arrays, framework, 64)
