@@ -70,15 +70,6 @@ def sql_file(module_file: str | Path, name: str) -> str:
     return (Path(module_file).parent / name).read_text(encoding="utf-8")
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        con.sql(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
-            params=[table],
-        ).fetchall()[0][0]
-    )
-
-
 def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         name
@@ -86,6 +77,10 @@ def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
         ).fetchall()
     ]
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return table in table_names(con)
 
 
 @contextmanager
