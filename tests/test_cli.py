@@ -1,5 +1,6 @@
 """The command line: help text, argument parsing and read-only queries."""
 
+import gc
 import json
 import subprocess
 import sys
@@ -8,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline import cli
 from pipeline.cli import build_parser, main, parse_years
 
 
@@ -22,6 +24,20 @@ def test_console_script_help_runs() -> None:
         [sys.executable, "-m", "pipeline.cli", "run", "--help"], capture_output=True, text=True, check=True
     )
     assert "--source {snapshot,web}" in result.stdout and "--years" in result.stdout
+
+
+def test_the_program_exits_with_the_commands_code_and_its_objects_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The console script runs `program`, which freezes what the command built so interpreter shutdown does not
+    walk it; `main`, which tests and Python callers use, never freezes their process."""
+    monkeypatch.setattr(cli, "main", lambda: 3)
+    assert gc.get_freeze_count() == 0
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            cli.program()
+        assert exit_.value.code == 3
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 @pytest.mark.parametrize(
