@@ -220,6 +220,10 @@ def _build(args: argparse.Namespace) -> int:
     except ValueError as error:  # settings from the environment that cannot be used (NHS_READINESS_*)
         print(f"nhs-readiness run: {error}", file=sys.stderr)
         return 2
+    if args.own_process:
+        # Dagster, the libraries and the definitions live as long as the process: frozen, they are no longer
+        # walked by each full collection during the build (docs/performance.md)
+        gc.freeze()
     target = defs.resources["publish_target"].database_path
     print(f"nhs-readiness run · source: {args.source} · publishing to {target}", flush=True)
     if args.source == "web":
@@ -383,8 +387,11 @@ def command_spc(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, own_process: bool = False) -> int:
+    """Run a command; `own_process` when the process ends with it (the console script), which lets a build freeze
+    its long-lived objects out of the cyclic collector's reach."""
     args = build_parser().parse_args(argv)
+    args.own_process = own_process
     handlers = {"run": command_run, "ui": command_ui, "query": command_query, "spc": command_spc}
     try:
         return handlers[args.command](args)
@@ -397,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def program() -> NoReturn:
     """The `nhs-readiness` command: `main` in a process of its own, which ends when it returns."""
-    code = main()
+    code = main(own_process=True)
     # everything the command built is freed with the process; frozen, it is not walked again by the cyclic
     # collector's passes at interpreter shutdown, which took about 1 s after a build (docs/performance.md)
     gc.freeze()
