@@ -226,6 +226,9 @@ def test_an_extract_only_build_cannot_show_a_question_missing(framework: Framewo
         ("published_evidence.csv", "period", "2012-2018", "weights", "responses", "weights 'responses' is not"),
         ("factors.csv", "factor_id", "7", "factor_id", "8", "factor 8 is outside 1-7"),
         ("factors.csv", "factor_id", "3", "index_weight", "0", "index_weight must be positive"),
+        ("factor_weight_scenarios.csv", "factor_id", "6", "index_weight", "-1", "index_weight must be positive"),
+        ("factor_weight_scenarios.csv", "factor_id", "5", "factor_id", "9", "factor 9 is outside 1-7"),
+        ("factor_weight_scenarios.csv", "factor_id", "6", "rationale", None, "rationale is missing"),
         ("barriers.csv", "barrier", "headspace", "support_type", "type_4", "support type 'type_4' is not in"),
     ],
 )

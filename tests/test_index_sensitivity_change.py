@@ -1,5 +1,7 @@
 """Rank sensitivity to the method choices, and year-on-year change against sampling error (synthetic frames)."""
 
+import dataclasses
+
 import polars as pl
 import pytest
 
@@ -60,6 +62,31 @@ def test_rank_shifts_under_alternative_normalisation_and_aggregation() -> None:
         "minmax+arithmetic",
         "minmax+geometric",
     }
+
+
+def test_rank_shifts_under_other_factor_weights() -> None:
+    framework = framework_with(
+        [survey_indicator("a", "q9a", 1), survey_indicator("c", "q9c", 2)], min_peers=3, min_index_coverage=0.0
+    )
+    scenario = pl.DataFrame({"scenario": ["c_heavy"], "factor_id": [2], "index_weight": [3.0]})
+    framework = dataclasses.replace(framework, factor_weight_scenarios=scenario)
+    values = {"T1": (100, 0), "T2": (0, 5), "T3": (1, 6), "T4": (2, 7)}
+    indicators = normalise(
+        indicator_rows([(t, 2024, i, v) for t, pair in values.items() for i, v in zip("ac", pair, strict=True)]),
+        "zscore",
+        3,
+    )
+    rows = {
+        r["org_code"]: r
+        for r in rank_sensitivity(indicators, framework, sobol=False).iter_rows(named=True)
+        if r["scenario"] == "factor_weights:c_heavy"
+    }
+    # the z-scores of the first test; with factor 2 (c) at weight 3 the index is (a + 3c) / 4: T1 -0.8205,
+    # T2 -0.0109, T3 0.2735, T4 0.5579 -> T4 1, T3 2, T2 3, T1 4 (default T4 1, T1 2, T3 3, T2 4)
+    assert {t: rows[t]["scenario_rank"] for t in rows} == {"T4": 1, "T3": 2, "T2": 3, "T1": 4}
+    assert {t: rows[t]["rank_shift"] for t in rows} == {"T4": 0, "T3": -1, "T2": -1, "T1": 2}
+    assert rows["T1"]["sensitivity_kind"] == "factor_weights"
+    assert rows["T1"]["scenario_median_abs_rank_shift"] == 1.0  # shifts 0, 1, 1, 2
 
 
 @pytest.fixture(scope="module")

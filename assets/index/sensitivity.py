@@ -5,6 +5,8 @@
   minimum denominator for performance rates (missing-data rules); the rank under the scenario and its shift from the
   published rank;
 - leave one indicator out: the index rebuilt without each indicator in turn (scenario leave_out:<indicator_id>);
+- factor weights: the index with each set of factor weights of factor_weight_scenarios.csv instead of the equal
+  weights of factors.csv (scenario factor_weights:<name>);
 - variance-based: the first-order Sobol index of each trust's rank for the weights, normalisation, aggregation and
   sampling error with its design effect (scenario sobol:<input>, assets/index/sobol.py); rank columns hold the
   published rank only.
@@ -96,10 +98,28 @@ def variance_based(indicators: pl.DataFrame, framework: Framework, ranked_years:
     )
 
 
+def factor_weight_scenarios(factors: pl.DataFrame, framework: Framework) -> list[pl.DataFrame]:
+    """The index from the same factor scores (they do not depend on the factor weights) under each scenario's
+    factor weights."""
+    settings = framework.settings
+    scenarios = []
+    for name in framework.factor_weight_scenarios["scenario"].unique(maintain_order=True).to_list():
+        ranks = aggregate_index(factors, framework.with_factor_weights(name))
+        scenarios.append(
+            _ranks(ranks, f"factor_weights:{name}", "factor_weights", settings.normalisation, settings.aggregation)
+        )
+    return scenarios
+
+
 def rank_sensitivity(indicators: pl.DataFrame, framework: Framework, *, sobol: bool = True) -> pl.DataFrame:
-    default = aggregate_index(score_factors(indicators, framework), framework).filter("ranked")
+    factors = score_factors(indicators, framework)
+    default = aggregate_index(factors, framework).filter("ranked")
     base = default.select(*KEYS, "benchmarking_group", "n_in_group", default_rank="rank_in_group")
-    scenarios = method_scenarios(indicators, framework) + leave_one_out(indicators, framework)
+    scenarios = (
+        method_scenarios(indicators, framework)
+        + leave_one_out(indicators, framework)
+        + factor_weight_scenarios(factors, framework)
+    )
     shifts = (
         base.join(pl.concat(scenarios), on=KEYS)
         .with_columns(rank_shift=pl.col("scenario_rank") - pl.col("default_rank"))

@@ -107,12 +107,22 @@ class Framework:
     outcomes: pl.DataFrame
     published_evidence: pl.DataFrame
     settings: Settings
+    factor_weight_scenarios: pl.DataFrame  # (scenario, factor_id, index_weight): factor weights to try instead
 
     def with_settings(self, **changes: object) -> "Framework":
         return dataclasses.replace(self, settings=self.settings.replace(**changes))
 
     def with_indicators(self, indicators: pl.DataFrame) -> "Framework":
         return dataclasses.replace(self, indicators=indicators)
+
+    def with_factor_weights(self, scenario: str) -> "Framework":
+        """The framework with a scenario's factor weights; factors the scenario does not list keep theirs."""
+        changed = self.factor_weight_scenarios.filter(pl.col("scenario") == scenario)
+        if changed.is_empty():
+            raise KeyError(f"no factor weight scenario {scenario!r}")
+        factors = self.factors.join(changed.select("factor_id", new="index_weight"), on="factor_id", how="left")
+        weights = pl.coalesce("new", "index_weight").alias("index_weight")
+        return dataclasses.replace(self, factors=factors.with_columns(weights).drop("new"))
 
 
 def _fail(problem: str, file: str, index: int | None = None, column: str | None = None) -> InputDataError:
@@ -173,6 +183,29 @@ def parse_factors(raw: pl.DataFrame, file: str = "factors.csv") -> pl.DataFrame:
     if missing:
         raise _fail(f"factors {missing} are missing: the framework has seven success factors", file)
     return raw.with_columns(factor_id=pl.Series(ids, dtype=pl.Int64), index_weight=pl.Series(weights)).sort("factor_id")
+
+
+def parse_factor_weight_scenarios(raw: pl.DataFrame, file: str = "factor_weight_scenarios.csv") -> pl.DataFrame:
+    seen: set[tuple[str, int]] = set()
+    rows = []
+    for index, row in enumerate(raw.iter_rows(named=True)):
+        if _blank(row["scenario"]) or not re.match(INDICATOR_ID_PATTERN, row["scenario"]):
+            raise _fail("scenario must be a lower-case name (letters, digits, _)", file, index, "scenario")
+        factor = _number(row["factor_id"], file, index, "factor_id")
+        if factor not in FACTOR_IDS:
+            raise _fail(f"factor {row['factor_id']} is outside 1-7", file, index, "factor_id")
+        weight = _number(row["index_weight"], file, index, "index_weight")
+        if weight <= 0:
+            raise _fail(f"index_weight must be positive, got {row['index_weight']}", file, index, "index_weight")
+        if _blank(row["rationale"]):
+            raise _fail("rationale is missing", file, index, "rationale")
+        if (row["scenario"], int(factor)) in seen:
+            raise _fail(f"factor {int(factor)} is listed twice in scenario {row['scenario']!r}", file, index)
+        seen.add((row["scenario"], int(factor)))
+        rows.append((row["scenario"], int(factor), weight))
+    return pl.DataFrame(
+        rows, schema={"scenario": pl.String, "factor_id": pl.Int64, "index_weight": pl.Float64}, orient="row"
+    )
 
 
 def parse_barriers(raw: pl.DataFrame, support_types: pl.DataFrame, file: str = "barriers.csv") -> pl.DataFrame:
@@ -499,6 +532,9 @@ def load_framework(directory: Path = FRAMEWORK_DIR, reference_dir: Path = REFERE
         ),
         settings=parse_settings(
             _read(directory, "method_settings.csv", ("setting", "value", "alternatives", "rationale"))
+        ),
+        factor_weight_scenarios=parse_factor_weight_scenarios(
+            _read(directory, "factor_weight_scenarios.csv", ("scenario", "factor_id", "index_weight", "rationale"))
         ),
     )
 
