@@ -7,7 +7,7 @@ import polars as pl
 from assets.index.sources import index_periods as periods_of
 from assets.index.sources import source_parts, source_weights
 from assets.indicators.build import context_survey_years
-from assets.indicators.framework import CONTEXT_SOURCE, load_framework
+from assets.indicators.framework import CONTEXT_SOURCE, SURVEY_SOURCE, load_framework
 from assets.staged.trust_context.assets import trust_context
 from pipeline import dictionary
 from pipeline.asset_metadata import table_metadata
@@ -97,7 +97,12 @@ def index_source_weights(warehouse: WarehouseResource) -> dg.MaterializeResult:
         index = con.sql("SELECT org_code, survey_year, index_score FROM readiness_index ORDER BY ALL").pl()
     framework = load_framework()
     weights = framework.indicators.select("indicator_id", "factor_id", "weight")
-    frame = source_weights(source_parts(indicators, weights, framework.factors), index.drop_nulls("index_score"))
+    parts = source_parts(indicators, weights, framework.factors)
+    frame = source_weights(parts, index.drop_nulls("index_score"))
+    scenarios = {"factors.csv": _non_survey_shares(parts)} | {
+        name: _non_survey_shares(source_parts(indicators, weights, framework.with_factor_weights(name).factors))
+        for name in framework.factor_weight_scenarios["scenario"].unique(maintain_order=True).to_list()
+    }
     with warehouse.get_connection() as con:
         with transaction(con):
             replace_table(con, "index_source_weights", frame)
@@ -107,5 +112,20 @@ def index_source_weights(warehouse: WarehouseResource) -> dg.MaterializeResult:
                 "effective_weights": dg.MetadataValue.json(
                     frame.select("survey_year", "benchmarking_group", "source", "variance_share").to_dicts()
                 ),
+                # issue 15's target under the other factor weights of factor_weight_scenarios.csv
+                "non_survey_nominal_share_by_factor_weight_scenario": dg.MetadataValue.json(scenarios),
             }
         )
+
+
+def _non_survey_shares(parts: pl.DataFrame) -> dict[str, float]:
+    """'<year> <group>' -> the mean nominal share of the index weight of the indicators not from the staff survey."""
+    shares = (
+        parts.filter(pl.col("source") != SURVEY_SOURCE)
+        .group_by("org_code", "survey_year", "benchmarking_group")
+        .agg(pl.col("nominal").sum())
+        .group_by("survey_year", "benchmarking_group")
+        .agg(pl.col("nominal").mean().round(4))
+        .sort("survey_year", "benchmarking_group")
+    )
+    return {f"{year} {group}": share for year, group, share in shares.iter_rows()}
