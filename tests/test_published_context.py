@@ -1,5 +1,6 @@
 """The published file of a whole snapshot build: trust context, its refusals, and the joins of issue 15."""
 
+import dagster as dg
 import duckdb
 import polars as pl
 import pytest
@@ -82,7 +83,7 @@ SCENARIO_RANKS = """
 """
 
 
-def test_the_non_survey_weight_target_is_met_only_under_its_scenario(con) -> None:
+def test_the_non_survey_weight_target_is_met_only_under_its_scenario(con, snapshot_build: SessionBuild) -> None:
     """Issue 15's 25% non-survey share for acute trusts: about 15% under the equal factor weights of the index,
     25.3% under the published sensitivity scenario that weights factors 5 and 6 at 2.5; the scenario's ranks in
     index_sensitivity are the index recomputed by hand from the published factor scores."""
@@ -100,6 +101,11 @@ def test_the_non_survey_weight_target_is_met_only_under_its_scenario(con) -> Non
     assert non_survey.group_by("org_code").agg(pl.col("nominal").sum())["nominal"].mean() == pytest.approx(
         0.2529, abs=1e-4
     )
+    # the asset's metadata in the UI says the same, beside the equal weights
+    with dg.DagsterInstance.from_config(str(snapshot_build.dagster_home)) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("index_source_weights"))
+    shares = event.asset_materialization.metadata["non_survey_nominal_share_by_factor_weight_scenario"].value
+    assert (shares["factors.csv"][f"2024 {ACUTE}"], shares[SCENARIO][f"2024 {ACUTE}"]) == (0.1509, 0.2529)
     ranks = con.sql(SCENARIO_RANKS).pl()
     assert ranks.height == con.sql("SELECT count(*) FROM readiness_index WHERE ranked").fetchone()[0]
     assert (ranks["scenario_rank"] == ranks["by_hand"]).all()
