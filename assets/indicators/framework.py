@@ -155,6 +155,13 @@ def _number(value: str | None, file: str, index: int, column: str) -> float:
     return number
 
 
+def _positive(value: str | None, file: str, index: int, column: str) -> float:
+    number = _number(value, file, index, column)
+    if number <= 0:
+        raise _fail(f"{column} must be positive, got {value}", file, index, column)
+    return number
+
+
 def _unique(frame: pl.DataFrame, column: str, file: str) -> None:
     seen: set[str] = set()
     for index, value in enumerate(frame[column].to_list()):
@@ -174,9 +181,7 @@ def parse_factors(raw: pl.DataFrame, file: str = "factors.csv") -> pl.DataFrame:
             raise _fail(f"factor {row['factor_id']} is outside 1-7", file, index, "factor_id")
         if _blank(row["factor_name"]):
             raise _fail("factor_name is missing", file, index, "factor_name")
-        weight = _number(row["index_weight"], file, index, "index_weight")
-        if weight <= 0:
-            raise _fail(f"index_weight must be positive, got {row['index_weight']}", file, index, "index_weight")
+        weight = _positive(row["index_weight"], file, index, "index_weight")
         ids.append(int(factor))
         weights.append(weight)
     missing = sorted(set(FACTOR_IDS) - set(ids))
@@ -194,9 +199,7 @@ def parse_factor_weight_scenarios(raw: pl.DataFrame, file: str = "factor_weight_
         factor = _number(row["factor_id"], file, index, "factor_id")
         if factor not in FACTOR_IDS:
             raise _fail(f"factor {row['factor_id']} is outside 1-7", file, index, "factor_id")
-        weight = _number(row["index_weight"], file, index, "index_weight")
-        if weight <= 0:
-            raise _fail(f"index_weight must be positive, got {row['index_weight']}", file, index, "index_weight")
+        weight = _positive(row["index_weight"], file, index, "index_weight")
         if _blank(row["rationale"]):
             raise _fail("rationale is missing", file, index, "rationale")
         if (row["scenario"], int(factor)) in seen:
@@ -413,9 +416,7 @@ def parse_indicators(
             raise _fail("polarity is missing", file, index, "polarity")
         if row["polarity"] not in POLARITY_SIGN:
             raise _fail(f"polarity {row['polarity']!r} is not one of {list(POLARITY_SIGN)}", file, index, "polarity")
-        weight = _number(row["weight"], file, index, "weight")
-        if weight <= 0:
-            raise _fail(f"weight must be positive, got {row['weight']}", file, index, "weight")
+        weight = _positive(row["weight"], file, index, "weight")
         if _blank(row["rationale"]):
             raise _fail("rationale is missing", file, index, "rationale")
         factor_ids.append(None if factor is None else int(factor))
