@@ -50,7 +50,7 @@ def gx_check(
                 return dg.AssetCheckResult(
                     passed=False, description=f"table {table_name} does not exist in the warehouse"
                 )
-            frame = con.sql(f'SELECT * FROM "{table_name}" WHERE {where}', params=params).df()
+            frame = con.execute(f'SELECT * FROM "{table_name}" WHERE {where}', params).df()
 
         from pipeline.gx_validate import validate_frame  # lazy: GX takes ~2 s to import
 

@@ -31,10 +31,10 @@ def built_types(databases: list[Path], table: str) -> dict[str, str]:
     for database in databases:
         con = duckdb.connect(str(database), read_only=True)
         try:
-            found = con.sql(
+            found = con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
                 "ORDER BY ordinal_position",
-                params=[table if table != "raw_files" else "raw_ods"],
+                [table if table != "raw_files" else "raw_ods"],
             ).fetchall()
         finally:
             con.close()

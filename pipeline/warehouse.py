@@ -131,13 +131,13 @@ def replace_rows(
 
 
 def row_count(con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE", params: Sequence[Any] = ()) -> int:
-    return int(con.sql(f'SELECT count(*) FROM "{table}" WHERE {where}', params=list(params)).fetchall()[0][0])
+    return int(con.execute(f'SELECT count(*) FROM "{table}" WHERE {where}', list(params)).fetchall()[0][0])
 
 
 def column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    rows = con.sql(
+    rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
-        params=[table],
+        [table],
     ).fetchall()
     return {name: dtype for name, dtype in rows}

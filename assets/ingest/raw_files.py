@@ -171,9 +171,9 @@ def recorded_files(con: duckdb.DuckDBPyConnection, dataset: str, partition_key: 
     """The files the ingest asset fetched for this partition (what a staged asset should parse)."""
     table = f"raw_{dataset}"
     try:
-        rows = con.sql(
+        rows = con.execute(
             f'SELECT {", ".join(SOURCE_FILE_SCHEMA)} FROM "{table}" WHERE partition_key = ? ORDER BY product, period',
-            params=[partition_key or ""],
+            [partition_key or ""],
         ).pl()
     except duckdb.CatalogException:
         rows = pl.DataFrame()

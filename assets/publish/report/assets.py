@@ -102,16 +102,16 @@ def published_report_complete(publish_target: PublishTargetResource) -> dg.Asset
     try:
         groups = [
             g
-            for (g,) in con.sql(
+            for (g,) in con.execute(
                 "SELECT DISTINCT benchmarking_group FROM readiness_index WHERE survey_year = ? ORDER BY 1",
-                params=[year],
+                [year],
             ).fetchall()
         ]
         ranked = [
             c
-            for (c,) in con.sql(
+            for (c,) in con.execute(
                 "SELECT org_code FROM readiness_index WHERE survey_year = ? AND rank_in_group IS NOT NULL ORDER BY 1",
-                params=[year],
+                [year],
             ).fetchall()
         ]
     finally:

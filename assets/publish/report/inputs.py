@@ -77,7 +77,7 @@ def validity_notes(summary: pl.DataFrame, financial_year: str | None, labels: di
 
 
 def _table(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> pl.DataFrame:
-    return con.sql(sql, params=params).pl()
+    return con.execute(sql, params).pl()
 
 
 def read_report_inputs(database: Path, survey_year: int | None = None) -> ReportInputs:
@@ -96,9 +96,9 @@ def read_report_inputs(database: Path, survey_year: int | None = None) -> Report
         )
         measures = _table(con, "SELECT measure, label, unit, improvement_direction FROM performance_measures")
         (built_at,) = con.sql("SELECT max(built_at) FROM build_info").fetchone() or (None,)
-        (financial_year,) = con.sql(
+        (financial_year,) = con.execute(
             "SELECT any_value(financial_year) FROM performance_annual WHERE financial_year_start = ?",
-            params=[year + framework.settings.financial_year_offset],
+            [year + framework.settings.financial_year_offset],
         ).fetchone() or (None,)
         return ReportInputs(
             survey_year=year,

@@ -48,21 +48,21 @@ def england_sql(table: str) -> str:
 
 
 def _month_metadata(con: duckdb.DuckDBPyConnection, table: str, dataset: str, month: date) -> dict[str, Any]:
-    organisations = con.sql(
+    organisations = con.execute(
         f"""SELECT match_status = '{UNMATCHED}' AS unmatched, reported_org_code, any_value(reported_org_name)
             FROM "{table}" WHERE period_month = ? GROUP BY ALL ORDER BY ALL""",
-        params=[month],
+        [month],
     ).fetchall()
     unmatched = [(code, name) for flag, code, name in organisations if flag]
-    england = con.sql(england_sql(table), params=[month, month]).pl().drop("period_month")
-    file_totals = con.sql(
+    england = con.execute(england_sql(table), [month, month]).pl().drop("period_month")
+    file_totals = con.execute(
         f"SELECT measure, numerator, denominator, value FROM {FILE_TOTALS} "
         "WHERE dataset = ? AND period_month = ? ORDER BY measure",
-        params=[dataset, month],
+        [dataset, month],
     ).pl()
     months = con.sql(f'SELECT count(DISTINCT period_month), min(period_month), max(period_month) FROM "{table}"')
     count, first, last = months.fetchall()[0]
-    files = con.sql(f'SELECT DISTINCT source_file FROM "{table}" WHERE period_month = ?', params=[month]).fetchall()
+    files = con.execute(f'SELECT DISTINCT source_file FROM "{table}" WHERE period_month = ?', [month]).fetchall()
     return {
         **table_metadata(con, table, "period_month = ?", [month]),
         "organisations_matched": len(organisations) - len(unmatched),
@@ -165,11 +165,11 @@ def england_total_check(asset: dg.AssetsDefinition, dataset: str) -> dg.AssetChe
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         first, last = _partition_months(context)
         with warehouse.get_connection() as con:
-            computed = con.sql(england_sql(table), params=[first, last]).pl()
-            in_file = con.sql(
+            computed = con.execute(england_sql(table), [first, last]).pl()
+            in_file = con.execute(
                 f"SELECT period_month, measure, numerator, denominator FROM {FILE_TOTALS} "
                 "WHERE dataset = ? AND period_month BETWEEN ? AND ?",
-                params=[dataset, first, last],
+                [dataset, first, last],
             ).pl()
         if in_file.is_empty():
             return dg.AssetCheckResult(passed=True, description="the file has no England total row to compare with")

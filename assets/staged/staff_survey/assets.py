@@ -115,8 +115,8 @@ def scoring_validity(context: dg.AssetCheckExecutionContext, warehouse: Warehous
         if not (table_exists(con, "staff_survey_items") and table_exists(con, "people_promise_scores")):
             return dg.AssetCheckResult(passed=False, description="the survey tables do not exist")
         where = "list_contains(?, survey_year)"
-        items = con.sql(f"SELECT * FROM staff_survey_items WHERE {where}", params=[years]).pl()
-        scores = con.sql(f"SELECT * FROM people_promise_scores WHERE {where}", params=[years]).pl()
+        items = con.execute(f"SELECT * FROM staff_survey_items WHERE {where}", [years]).pl()
+        scores = con.execute(f"SELECT * FROM people_promise_scores WHERE {where}", [years]).pl()
     result = scoring.subscore_rebuild(items, scores)
     tested = result.filter("tested")
     if tested.is_empty():
@@ -156,12 +156,10 @@ def extract_agrees_with_workbook(
             files = {f.product: f for f in recorded_files(con, DATASET, str(year))}
             if not {"organisational_workbook", "trust_extract"} <= files.keys():
                 continue
-            workbook_items = con.sql("SELECT * FROM staff_survey_items WHERE survey_year = ?", params=[year]).pl()
+            workbook_items = con.execute("SELECT * FROM staff_survey_items WHERE survey_year = ?", [year]).pl()
             extract, organisations = extract_items(files["trust_extract"], year)
             surveyed = set(
-                con.sql("SELECT org_code FROM survey_organisations WHERE survey_year = ?", params=[year]).pl()[
-                    "org_code"
-                ]
+                con.execute("SELECT org_code FROM survey_organisations WHERE survey_year = ?", [year]).pl()["org_code"]
             )
             if set(organisations["org_code"]) != surveyed:
                 diff = sorted(set(organisations["org_code"]) ^ surveyed)[:10]
