@@ -103,7 +103,7 @@ def factor_weight_scenarios(factors: pl.DataFrame, framework: Framework) -> list
     factor weights."""
     settings = framework.settings
     scenarios = []
-    for name in framework.factor_weight_scenarios["scenario"].unique(maintain_order=True).to_list():
+    for name in framework.factor_weight_scenario_names:
         ranks = aggregate_index(factors, framework.with_factor_weights(name))
         scenarios.append(
             _ranks(ranks, f"factor_weights:{name}", "factor_weights", settings.normalisation, settings.aggregation)

@@ -101,7 +101,7 @@ def index_source_weights(warehouse: WarehouseResource) -> dg.MaterializeResult:
     frame = source_weights(parts, index.drop_nulls("index_score"))
     scenarios = {"factors.csv": _non_survey_shares(parts)} | {
         name: _non_survey_shares(source_parts(indicators, weights, framework.with_factor_weights(name).factors))
-        for name in framework.factor_weight_scenarios["scenario"].unique(maintain_order=True).to_list()
+        for name in framework.factor_weight_scenario_names
     }
     with warehouse.get_connection() as con:
         with transaction(con):

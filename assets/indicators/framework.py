@@ -115,6 +115,10 @@ class Framework:
     def with_indicators(self, indicators: pl.DataFrame) -> "Framework":
         return dataclasses.replace(self, indicators=indicators)
 
+    @property
+    def factor_weight_scenario_names(self) -> list[str]:
+        return self.factor_weight_scenarios["scenario"].unique(maintain_order=True).to_list()
+
     def with_factor_weights(self, scenario: str) -> "Framework":
         """The framework with a scenario's factor weights; factors the scenario does not list keep theirs."""
         changed = self.factor_weight_scenarios.filter(pl.col("scenario") == scenario)
@@ -162,6 +166,13 @@ def _positive(value: str | None, file: str, index: int, column: str) -> float:
     return number
 
 
+def _factor_id(value: str | None, file: str, index: int) -> int:
+    factor = _number(value, file, index, "factor_id")
+    if factor not in FACTOR_IDS:
+        raise _fail(f"factor {value} is outside 1-7", file, index, "factor_id")
+    return int(factor)
+
+
 def _unique(frame: pl.DataFrame, column: str, file: str) -> None:
     seen: set[str] = set()
     for index, value in enumerate(frame[column].to_list()):
@@ -176,13 +187,11 @@ def parse_factors(raw: pl.DataFrame, file: str = "factors.csv") -> pl.DataFrame:
     _unique(raw, "factor_id", file)
     ids, weights = [], []
     for index, row in enumerate(raw.iter_rows(named=True)):
-        factor = _number(row["factor_id"], file, index, "factor_id")
-        if factor not in FACTOR_IDS:
-            raise _fail(f"factor {row['factor_id']} is outside 1-7", file, index, "factor_id")
+        factor = _factor_id(row["factor_id"], file, index)
         if _blank(row["factor_name"]):
             raise _fail("factor_name is missing", file, index, "factor_name")
         weight = _positive(row["index_weight"], file, index, "index_weight")
-        ids.append(int(factor))
+        ids.append(factor)
         weights.append(weight)
     missing = sorted(set(FACTOR_IDS) - set(ids))
     if missing:
@@ -196,16 +205,14 @@ def parse_factor_weight_scenarios(raw: pl.DataFrame, file: str = "factor_weight_
     for index, row in enumerate(raw.iter_rows(named=True)):
         if _blank(row["scenario"]) or not re.match(INDICATOR_ID_PATTERN, row["scenario"]):
             raise _fail("scenario must be a lower-case name (letters, digits, _)", file, index, "scenario")
-        factor = _number(row["factor_id"], file, index, "factor_id")
-        if factor not in FACTOR_IDS:
-            raise _fail(f"factor {row['factor_id']} is outside 1-7", file, index, "factor_id")
+        factor = _factor_id(row["factor_id"], file, index)
         weight = _positive(row["index_weight"], file, index, "index_weight")
         if _blank(row["rationale"]):
             raise _fail("rationale is missing", file, index, "rationale")
-        if (row["scenario"], int(factor)) in seen:
-            raise _fail(f"factor {int(factor)} is listed twice in scenario {row['scenario']!r}", file, index)
-        seen.add((row["scenario"], int(factor)))
-        rows.append((row["scenario"], int(factor), weight))
+        if (row["scenario"], factor) in seen:
+            raise _fail(f"factor {factor} is listed twice in scenario {row['scenario']!r}", file, index)
+        seen.add((row["scenario"], factor))
+        rows.append((row["scenario"], factor, weight))
     return pl.DataFrame(
         rows, schema={"scenario": pl.String, "factor_id": pl.Int64, "index_weight": pl.Float64}, orient="row"
     )
