@@ -63,13 +63,6 @@ def standalone_html(chart: Chart) -> str:
     return vl_convert.vegalite_to_html(chart_spec(chart), vl_version=VEGA_LITE_VERSION, bundle=True)
 
 
-def vega_bundle() -> str:
-    """The Vega, Vega-Lite and vega-embed libraries as one classic script that sets window.vegaEmbed.
-
-    Wrapped in a function so the bundle's top-level names cannot clash with a page's own scripts."""
-    return "(function () {\n" + vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION) + "\n})();\n"
-
-
 def spec_json_for_html(spec: dict[str, Any]) -> str:
     """JSON safe inside <script type="application/json">: '</' would end the script element early."""
     return json.dumps(spec, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")

@@ -11,7 +11,6 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import polars as pl
 from assets.publish.atomic import building_directory
 from assets.publish.charts import export, funnel, heatmap, league, profile, settings, spc_panels, trends, validity
 from assets.publish.charts.common import caption, decimals_to_double
+from assets.publish.charts.vega_bundle import written_in_background
 from assets.publish.charts.wording import board_sentence, interval_label, rank_text, support_type_words
 from assets.publish.report import context as trust_context
 from assets.publish.report import drivers as driver_rules
@@ -127,11 +127,6 @@ def readable(spec: dict[str, Any], description: str) -> dict[str, Any]:
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-@cache
-def _vega_bundle() -> str:
-    return export.vega_bundle()
 
 
 def _templates() -> jinja2.Environment:
@@ -625,8 +620,7 @@ def _area_names(inputs: ReportInputs) -> dict[str, dict[str, str]]:
 
 def _write_assets(folder: Path, year_index: pl.DataFrame, groups: list[str]) -> None:
     assets = folder / "assets"
-    assets.mkdir()
-    (assets / "vega.js").write_text(_vega_bundle(), encoding="utf-8")
+    assets.mkdir(exist_ok=True)  # vega.js arrives there from written_in_background
     for name in ("report.css", "report.js"):
         shutil.copyfile(HERE / "static" / name, assets / name)
     entries = [
@@ -775,15 +769,17 @@ def build_report(inputs: ReportInputs, target: Path) -> ReportSummary:
     names = _area_names(inputs)
     # the chart tests validate every chart function's spec; validating each object again as it is built costs time
     with building_directory(target) as folder, alt.utils.schemapi.debug_mode(False):
-        writer = _Writer(folder, inputs)
-        _write_assets(folder, year_index, groups)
-        skipped = _index_page(writer, inputs, year_index, groups)
-        for group in groups:
-            skipped += _group_page(writer, inputs, group, year_index.filter(pl.col("benchmarking_group") == group))
-        context = _driver_context(inputs)
-        frames = _trust_frames(inputs, names)
-        for row in year_index.iter_rows(named=True):
-            _trust_page(writer, inputs, row, names, frames, context)
+        with written_in_background(export.VEGA_LITE_VERSION, folder / "assets" / "vega.js"):
+            writer = _Writer(folder, inputs)
+            _write_assets(folder, year_index, groups)
+            skipped = _index_page(writer, inputs, year_index, groups)
+            for group in groups:
+                group_index = year_index.filter(pl.col("benchmarking_group") == group)
+                skipped += _group_page(writer, inputs, group, group_index)
+            context = _driver_context(inputs)
+            frames = _trust_frames(inputs, names)
+            for row in year_index.iter_rows(named=True):
+                _trust_page(writer, inputs, row, names, frames, context)
         _write_manifest(folder, inputs, year_index, groups)
         files, size = _folder_bytes(folder)
     return ReportSummary(
