@@ -59,8 +59,8 @@ class YearArrays:
     factor_ids: list[int]
     barriers: list[str]
     # (I,) the indicators that take part in the draws: a normalised score for some trust or a sampled value. The
-    # others (most of the framework before the 2024 survey) only carry zeros through every draw, so the draws and
-    # their normalisation keep these U columns; the weights and the weighted sums keep all I, in the same order.
+    # others (most of the framework before the 2024 survey) would only carry zeros through every draw, so the draws,
+    # their normalisation and the weighted sums keep these U columns.
     used: np.ndarray
 
 
@@ -219,27 +219,9 @@ def _weighted_means(scores: np.ndarray, a: YearArrays, weights: np.ndarray, memb
     (I, G), with (n, I) weights of all indicators; nan where a group has no score."""
     present = a.present[:, a.used]
     used_weights = weights[:, None, a.used]
-    numerator_terms = np.where(present, scores, 0.0) * used_weights
-    denominator_terms = present * used_weights
-    if not a.used.all():
-        # the sums run over all I indicators (zeros outside the used ones), as they always have: the same products
-        # in the same positions give the same sums to the last bit
-        numerator_terms, denominator_terms = _spread(numerator_terms, a.used), _spread(denominator_terms, a.used)
-    numerator = numerator_terms @ membership
-    denominator = denominator_terms @ membership
+    numerator = (np.where(present, scores, 0.0) * used_weights) @ membership[a.used]
+    denominator = (present * used_weights) @ membership[a.used]
     return np.divide(numerator, denominator, out=np.full(numerator.shape, np.nan), where=denominator > 0)
-
-
-def _spread(terms: np.ndarray, used: np.ndarray) -> np.ndarray:
-    """(n, T, U) terms of the used indicators as (n, T, I), zero elsewhere."""
-    full = np.zeros((*terms.shape[:2], used.size))
-    # copied run by run of consecutive used columns: slices copy far faster than a boolean mask assigns
-    edges = np.flatnonzero(np.diff(np.concatenate([[False], used, [False]]).astype(np.int8)))
-    taken = 0
-    for start, stop in zip(edges[::2], edges[1::2], strict=True):
-        full[:, :, start:stop] = terms[:, :, taken : taken + stop - start]
-        taken += stop - start
-    return full
 
 
 def _index(factors: np.ndarray, factor_weights: np.ndarray, settings: Settings, aggregation: str) -> np.ndarray:
