@@ -1,5 +1,7 @@
 """The Vega bundle is written by a child process while the report's pages are written (decision 41)."""
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -40,3 +42,14 @@ def test_a_failing_block_stops_the_child_and_keeps_its_own_error(
         raise KeyError("page")
     time.sleep(2.0)  # longer than the child takes to assemble and write the bundle
     assert not target.exists(), "the child was stopped before it wrote"
+
+
+def test_the_child_never_makes_the_building_folder(tmp_path: Path) -> None:
+    """A child outliving a killed build must not bring back a folder the next build has cleared away."""
+    cleared = tmp_path / "report.tmp-1" / "assets" / "vega.js"
+    child = subprocess.run(
+        [sys.executable, vega_bundle.__file__, VEGA_LITE_VERSION, str(cleared)], capture_output=True, text=True
+    )
+    assert child.returncode == 1
+    assert child.stderr.startswith("FileNotFoundError: ")
+    assert not (tmp_path / "report.tmp-1").exists()

@@ -24,16 +24,14 @@ def vega_bundle(vl_version: str) -> str:
     return "(function () {\n" + vl_convert.javascript_bundle(vl_version=vl_version) + "\n})();\n"
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-
-
 @contextmanager
 def written_in_background(vl_version: str, path: Path) -> Iterator[None]:
     """Write the bundle for `vl_version` to `path` by the end of the block; if the block fails, stop the child."""
+    # the parent makes the folder and the child only writes the file: a child outliving a killed build cannot
+    # bring back a building folder that the next build has already cleared away
+    path.parent.mkdir(parents=True, exist_ok=True)
     if vl_version in _assembled:
-        _write(path, _assembled[vl_version])
+        path.write_text(_assembled[vl_version], encoding="utf-8")
         yield
         return
     child = subprocess.Popen(
@@ -54,6 +52,6 @@ def written_in_background(vl_version: str, path: Path) -> Iterator[None]:
 
 if __name__ == "__main__":
     try:
-        _write(Path(sys.argv[2]), vega_bundle(sys.argv[1]))
+        Path(sys.argv[2]).write_text(vega_bundle(sys.argv[1]), encoding="utf-8")
     except Exception as error:  # one line for the parent's message; vl-convert appends a Rust backtrace
         sys.exit(f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}")
