@@ -103,8 +103,11 @@ class PublisherServer:
                     self.send_header(name, value)
                 self.end_headers()
                 body = reply.body if reply.truncate_to is None else reply.body[: reply.truncate_to]
-                self.wfile.write(body)
-                self.wfile.flush()
+                try:
+                    self.wfile.write(body)
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client hung up mid-body, as the stop-signal and timeout tests make it do
                 self.close_connection = True
 
         return Handler
