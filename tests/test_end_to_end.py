@@ -230,7 +230,7 @@ def test_published_scores_recompute_from_the_published_indicators(published) -> 
     ).fetchall()[0]
     assert score == pytest.approx(sum(w * z for w, z in factor_6) / sum(w for w, _ in factor_6), abs=1e-12)
     assert coverage == pytest.approx(sum(w for w, _ in factor_6) / total_6, abs=1e-12) and coverage == 1.0
-    # the index: the equally weighted mean of the seven factor scores
+    # the index: the weighted mean of the seven factor scores, factors 5 and 6 at 2.5 and the others at 1 (factors.csv)
     factors = [
         s
         for (s,) in con.sql(
@@ -240,7 +240,9 @@ def test_published_scores_recompute_from_the_published_indicators(published) -> 
     (index,) = con.sql(
         "SELECT index_score FROM readiness_index WHERE org_code = 'RGT' AND survey_year = 2024"
     ).fetchall()[0]
-    assert len(factors) == 7 and index == pytest.approx(statistics.fmean(factors), abs=1e-12)
+    factor_weights = [1, 1, 1, 1, 2.5, 2.5, 1]
+    assert len(factors) == 7
+    assert index == pytest.approx(sum(w * s for w, s in zip(factor_weights, factors, strict=True)) / 10, abs=1e-12)
 
 
 def test_published_coverage_and_unmeasured_factors(published) -> None:
@@ -277,11 +279,12 @@ def test_published_coverage_and_unmeasured_factors(published) -> None:
         "SELECT count(*) FROM indicators WHERE survey_year = 2023 AND indicator_id LIKE 'no_bullying%'"
     ).fetchall() == [(0,)]
     # 2024 index coverage: RGT lacks only RTT and cancer (no 2024-25 months offline), 1 of factor 3's 7.5 weight
-    # (6 survey, A&E Type 1, RTT and cancer 0.5 each); its context indicators are all there: (6 + 6.5 / 7.5) / 7
+    # (6 survey, A&E Type 1, RTT and cancer 0.5 each); its context indicators are all there. Factors 5 and 6 weigh
+    # 2.5 and the others 1: (4 + 2 x 2.5 + 6.5 / 7.5) / 10
     (acute_coverage,) = con.sql(
         "SELECT coverage FROM readiness_index WHERE org_code = 'RGT' AND survey_year = 2024"
     ).fetchall()[0]
-    assert acute_coverage == pytest.approx((6 + 6.5 / 7.5) / 7, abs=1e-12)
+    assert acute_coverage == pytest.approx((4 + 2 * 2.5 + 6.5 / 7.5) / 10, abs=1e-12)
 
 
 def test_published_validity_sensitivity_and_change(published) -> None:

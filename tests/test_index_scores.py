@@ -73,19 +73,21 @@ def test_barrier_scores_use_the_barrier_column() -> None:
 
 def test_arithmetic_index_rank_ties_and_minimum_coverage() -> None:
     framework = framework_with(SMALL)
+    # the real factors.csv weights factors 5 and 6 at 2.5 and the others at 1 (total 10)
+    assert framework.factors["index_weight"].to_list() == [1, 1, 1, 1, 2.5, 2.5, 1]
     frame = _factor_frame(
         {
-            "T1": [1, 1, 1, 1, 1, 1, -2.5],  # (6 - 2.5) / 7 = 0.5
+            "T1": [1, 1, 1, 1, 1, 1, -4],  # (4 x 1 + 2 x 2.5 x 1 - 4) / 10 = 0.5
             "T2": [0.5] * 7,  # 0.5: tied with T1
             "T3": [-1] * 7,
-            "T4": [2, None, None, None, None, None, None],  # coverage 1/7, below 0.6
+            "T4": [2, None, None, None, None, None, None],  # coverage 1/10, below 0.6
         }
     )
     index = {r["org_code"]: r for r in aggregate_index(frame, framework).iter_rows(named=True)}
     assert index["T1"]["index_score"] == 0.5 and index["T2"]["index_score"] == 0.5
     # ties share the better rank ("min"): 1, 1, 3
     assert [index[t]["rank_in_group"] for t in ("T1", "T2", "T3")] == [1, 1, 3]
-    assert index["T4"]["index_score"] == 2.0 and index["T4"]["coverage"] == pytest.approx(1 / 7)
+    assert index["T4"]["index_score"] == 2.0 and index["T4"]["coverage"] == pytest.approx(1 / 10)
     assert (index["T4"]["ranked"], index["T4"]["rank_in_group"]) == (False, None)
     assert {r["n_in_group"] for r in index.values()} == {3}
     assert index["T4"]["n_factors"] == 1
@@ -93,18 +95,18 @@ def test_arithmetic_index_rank_ties_and_minimum_coverage() -> None:
 
 def test_geometric_index_is_less_compensatory_and_survives_zeros() -> None:
     framework = framework_with(SMALL)
-    frame = _factor_frame({"T1": [1, 1, 1, 1, 1, 1, -2.5], "T2": [0.5] * 7, "T3": [-1] * 7})
+    frame = _factor_frame({"T1": [1, 1, 1, 1, 1, 1, -4], "T2": [0.5] * 7, "T3": [-1] * 7})
     index = {r["org_code"]: r for r in aggregate_index(frame, framework, aggregation="geometric").iter_rows(named=True)}
-    # z -> normal CDF: Phi(1) = 0.841345, Phi(-2.5) = 0.006210 floored to 0.01;
-    # T1 = exp((6 ln 0.841345 + ln 0.01) / 7) = 0.446661: its one weak factor now costs it first place
-    assert index["T1"]["index_score"] == pytest.approx(0.446661, abs=1e-6)
+    # z -> normal CDF: Phi(1) = 0.841345, Phi(-4) = 0.000032 floored to 0.01; weights 1 x 4, 2.5 x 2, 1 (total 10):
+    # T1 = exp((9 ln 0.841345 + ln 0.01) / 10) = 0.540103: its one weak factor now costs it first place
+    assert index["T1"]["index_score"] == pytest.approx(0.540103, abs=1e-6)
     assert index["T2"]["index_score"] == pytest.approx(0.691462, abs=1e-6)  # Phi(0.5)
     assert index["T3"]["index_score"] == pytest.approx(0.158655, abs=1e-6)  # Phi(-1)
     assert [index[t]["rank_in_group"] for t in ("T2", "T1", "T3")] == [1, 2, 3]
-    # min-max scores can be exactly 0: floored at 0.01, so the index is 0.01 ** (1/7) = 0.517947, not 0
+    # min-max scores can be exactly 0: floored at 0.01, so the index is 0.01 ** (1/10) = 0.630957, not 0
     zeros = _factor_frame({"T1": [0, 1, 1, 1, 1, 1, 1], "T2": [0.5] * 7})
     geometric = aggregate_index(zeros, framework, aggregation="geometric", normalisation="minmax")
-    assert geometric.filter(pl.col("org_code") == "T1")["index_score"].item() == pytest.approx(0.517947, abs=1e-6)
+    assert geometric.filter(pl.col("org_code") == "T1")["index_score"].item() == pytest.approx(0.630957, abs=1e-6)
 
 
 def test_normal_cdf_matches_the_error_function() -> None:

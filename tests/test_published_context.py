@@ -65,11 +65,11 @@ def test_published_joins(con) -> None:
 
 
 ACUTE = "Acute and Acute & Community Trusts"
-SCENARIO = "non_survey_share_25"
-# the index recomputed from the published factor scores with factors 5 and 6 at weight 2.5, ranked in its group
+SCENARIO = "equal"
+# the index recomputed from the published factor scores with every factor at weight 1, ranked in its group
 SCENARIO_RANKS = """
-    WITH weights AS (SELECT factor_id, CASE WHEN factor_id IN (5, 6) THEN 2.5 ELSE 1.0 END AS w FROM factor_scores),
-    scenario AS (SELECT * FROM index_sensitivity WHERE scenario = 'factor_weights:non_survey_share_25'),
+    WITH weights AS (SELECT factor_id, 1.0 AS w FROM factor_scores),
+    scenario AS (SELECT * FROM index_sensitivity WHERE scenario = 'factor_weights:equal'),
     index AS (
         SELECT org_code, survey_year, benchmarking_group, sum(w * score) / sum(w) AS index_score
         FROM factor_scores JOIN (SELECT DISTINCT * FROM weights) USING (factor_id)
@@ -83,29 +83,29 @@ SCENARIO_RANKS = """
 """
 
 
-def test_the_non_survey_weight_target_is_met_only_under_its_scenario(con, snapshot_build: SessionBuild) -> None:
-    """Issue 15's 25% non-survey share for acute trusts: about 15% under the equal factor weights of the index,
-    25.3% under the published sensitivity scenario that weights factors 5 and 6 at 2.5; the scenario's ranks in
+def test_the_non_survey_weight_target_is_met_and_equal_weights_are_scenario(con, snapshot_build: SessionBuild) -> None:
+    """Issue 15's 25% non-survey share for acute trusts: 25.3% under the index's factor weights (factors 5 and 6 at
+    2.5), about 15% under the published sensitivity scenario of equal weights; the scenario's ranks in
     index_sensitivity are the index recomputed by hand from the published factor scores."""
     default = con.execute(
         "SELECT sum(nominal_share) FROM index_source_weights WHERE survey_year = 2024 AND benchmarking_group = ? "
         "AND source <> 'staff_survey_items'",
         [ACUTE],
     ).fetchone()[0]
-    assert default == pytest.approx(0.1509, abs=1e-4)
+    assert default == pytest.approx(0.2529, abs=1e-4)
     framework = load_framework()
     indicators = con.sql("SELECT * FROM indicators WHERE survey_year = 2024").pl()
     weights = framework.indicators.select("indicator_id", "factor_id", "weight")
     parts = source_parts(indicators, weights, framework.with_factor_weights(SCENARIO).factors)
     non_survey = parts.filter((pl.col("benchmarking_group") == ACUTE) & (pl.col("source") != "staff_survey_items"))
     assert non_survey.group_by("org_code").agg(pl.col("nominal").sum())["nominal"].mean() == pytest.approx(
-        0.2529, abs=1e-4
+        0.1509, abs=1e-4
     )
-    # the asset's metadata in the UI says the same, beside the equal weights
+    # the asset's metadata in the UI says the same, beside the scenario
     with dg.DagsterInstance.from_config(str(snapshot_build.dagster_home)) as instance:
         event = instance.get_latest_materialization_event(dg.AssetKey("index_source_weights"))
     shares = event.asset_materialization.metadata["non_survey_nominal_share_by_factor_weight_scenario"].value
-    assert (shares["factors.csv"][f"2024 {ACUTE}"], shares[SCENARIO][f"2024 {ACUTE}"]) == (0.1509, 0.2529)
+    assert (shares["factors.csv"][f"2024 {ACUTE}"], shares[SCENARIO][f"2024 {ACUTE}"]) == (0.2529, 0.1509)
     ranks = con.sql(SCENARIO_RANKS).pl()
     assert ranks.height == con.sql("SELECT count(*) FROM readiness_index WHERE ranked").fetchone()[0]
     assert (ranks["scenario_rank"] == ranks["by_hand"]).all()
