@@ -66,13 +66,13 @@ def test_published_joins(con) -> None:
 
 ACUTE = "Acute and Acute & Community Trusts"
 SCENARIO = "equal"
-# the index recomputed from the published factor scores with every factor at weight 1, ranked in its group
+# the index recomputed from the published factor scores with every factor at weight 1 (their plain mean), ranked in
+# its group
 SCENARIO_RANKS = """
-    WITH weights AS (SELECT factor_id, 1.0 AS w FROM factor_scores),
-    scenario AS (SELECT * FROM index_sensitivity WHERE scenario = 'factor_weights:equal'),
+    WITH scenario AS (SELECT * FROM index_sensitivity WHERE scenario = 'factor_weights:equal'),
     index AS (
-        SELECT org_code, survey_year, benchmarking_group, sum(w * score) / sum(w) AS index_score
-        FROM factor_scores JOIN (SELECT DISTINCT * FROM weights) USING (factor_id)
+        SELECT org_code, survey_year, benchmarking_group, avg(score) AS index_score
+        FROM factor_scores
         SEMI JOIN scenario USING (org_code, survey_year)
         WHERE score IS NOT NULL
         GROUP BY ALL
